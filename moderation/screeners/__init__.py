@@ -1,0 +1,1 @@
+"""Screeners: each reads one immutable `Message` and returns the flags it found."""

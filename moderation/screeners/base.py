@@ -1,0 +1,98 @@
+"""What every screener shares: the message it reads, the action policy, flags from lexicon hits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from moderation.lexicon import Hit
+from moderation.normalize import Normalized
+from moderation.verdict import Action, Flag, Span
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message as every screener sees it; built once per `Pipeline.screen` call."""
+
+    text: str  # as written
+    locale: str
+    normalized: Normalized
+    hits: tuple[Hit, ...]  # lexicon hits on the normalised text, guards already applied
+    by_family: dict[str, list[Hit]]
+
+    @classmethod
+    def build(cls, text: str, locale: str, normalized: Normalized, hits: list[Hit]) -> Message:
+        by_family: dict[str, list[Hit]] = {}
+        for hit in hits:
+            by_family.setdefault(hit.entry.rule.family, []).append(hit)
+        return cls(text, locale, normalized, tuple(hits), by_family)
+
+    def span(self, start: int, end: int, category: str) -> Span:
+        """A span on the normalised text, mapped back to the original offsets."""
+        s, e = self.normalized.original_span(start, end)
+        return Span(s, e, category)
+
+    def hits_for(self, family: str) -> list[Hit]:
+        return self.by_family.get(family, [])
+
+
+class Screener(Protocol):
+    """Optional promises the pipeline uses to skip a call (a screener without them is always
+    called): `quiet_when_plain`, nothing to say on a plain message (see `pipeline._plain`);
+    `quiet_without_hits`, nothing to say on a message without a lexicon hit."""
+
+    name: str
+
+    def screen(self, message: Message) -> list[Flag]: ...
+
+
+def action_for(category: str, severity: int) -> Action:
+    """Haven's policy: people at risk get help and stay visible; harm to others leaves the room."""
+    family = category.split(".", 1)[0]
+    if family in ("crisis", "emergency"):
+        return Action.FLAG
+    if family == "misinformation":
+        return Action.HOLD
+    if family == "abuse" and severity < 2:
+        return Action.HOLD  # an insult between peers: a moderator decides
+    return Action.REMOVE
+
+
+def make_flag(category: str, severity: int, reason: str, spans: Iterable[Span] = ()) -> Flag:
+    return Flag(category, action_for(category, severity), severity, reason, tuple(spans))
+
+
+def flags_from_hits(message: Message, hits: Iterable[Hit]) -> list[Flag]:
+    """One flag per rule that fired, naming the phrases, with a span for every hit."""
+    if not hits:
+        return []
+    grouped: dict[tuple[str, str], list[Hit]] = {}
+    for hit in hits:
+        grouped.setdefault((hit.entry.rule.category, hit.entry.rule.name), []).append(hit)
+    flags = []
+    for (category, name), group in grouped.items():
+        phrases = ", ".join(dict.fromkeys(f'"{h.entry.phrase}"' for h in group))
+        flags.append(
+            make_flag(
+                category,
+                max(h.entry.rule.severity for h in group),
+                f"{category} {name}: {phrases}",
+                (message.span(h.start, h.end, category) for h in group),
+            )
+        )
+    return flags
+
+
+class LexiconScreener:
+    """A family judged by its phrases alone (misinformation, abuse)."""
+
+    quiet_when_plain = True  # nothing to say without a lexicon hit
+    quiet_without_hits = True
+
+    def __init__(self, family: str) -> None:
+        self.name = family
+        self._family = family
+
+    def screen(self, message: Message) -> list[Flag]:
+        return flags_from_hits(message, message.hits_for(self._family))

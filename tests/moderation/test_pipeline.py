@@ -1,0 +1,211 @@
+"""Short chat messages per category and language, each positive beside a hard negative.
+
+Each row names what it guards against; a bypass that once got through becomes a row here.
+"""
+
+import logging
+
+import pytest
+
+from moderation.pipeline import Pipeline
+from moderation.screeners.base import LexiconScreener
+from moderation.verdict import Action
+
+# (text, locale, expected family or None, why the row exists)
+ROWS = [
+    # crisis.self, explicit statements always count
+    ("I want to die", "en", "crisis.self", "plain statement"),
+    ("lol idk I just want to die", "en", "crisis.self", "explicit statement inside casual chat"),
+    ("i dont want to live anymore", "en", "crisis.self", "no apostrophe"),
+    ("k1ll mys3lf tonight", "en", "crisis.self", "leetspeak bypass"),
+    ("s u i c i d a l thoughts again", "en", "crisis.self", "spaced-out letters bypass"),
+    ("thinking about unaliving myself", "en", "crisis.self", "algospeak"),
+    ("kms honestly", "en", "crisis.self", "algospeak abbreviation"),
+    ("no quiero seguir viviendo", "es-MX", "crisis.self", "Spanish statement"),
+    ("je vais me tuer ce soir", "fr", "crisis.self", "French statement"),
+    ("ich möchte einfach nur sterben", "de", "crisis.self", "German statement"),
+    ("quero me matar", "pt", "crisis.self", "Portuguese statement"),
+    ("kіll myself", "en", "crisis.self", "Cyrillic i homoglyph bypass"),
+    ("kill\u200bmyself", "en", "crisis.self", "zero-width between words"),
+    ("i want to ki\u200bll my\u200bself", "en", "crisis.self", "zero-width inside and between words"),
+    ("this migraine is killing\u200bme", "en", None, "zero-width inside an idiom"),
+    ("I have the pills ready, nobody would miss me", "en", "crisis.self", "a plan and feeling a burden, no death word"),
+    ("nadie me va a extrañar", "es", "crisis.self", "Spanish burden statement"),
+    ("niemand würde mich vermissen", "de", "crisis.self", "German burden statement"),
+    ("ninguém vai sentir minha falta", "pt", "crisis.self", "Portuguese burden statement"),
+    ("I'd miss you so much if you left the group", "en", None, "missing someone, said kindly"),
+    ("the pills are ready at the pharmacy, finally", "en", None, "a prescription ready for pick-up"),
+    # crisis.self hard negatives
+    ("I'm dying to know how the trial went", "en", None, "idiom"),
+    ("these forms are killing me", "en", None, "idiom"),
+    ("this migraine is killing me", "en", None, "idiom"),
+    ("how do I kill a python process?", "en", None, "homonym"),
+    ("please don't give up, call 988, we're here", "en", None, "peer support"),
+    ("suicide awareness month starts on friday", "en", None, "awareness talk"),
+    ("one year clean from self harm today!", "en", None, "recovery milestone"),
+    ("I don't want to die, I want the pain to stop", "en", None, "negated statement"),
+    ("do you want to die? that's what the game asks", "en", None, "second person"),
+    ("me muero de ganas de verte", "es", None, "Spanish idiom"),
+    ("ça me tue ces formulaires", "fr", None, "French idiom"),
+    ("ich will nicht sterben", "de", None, "German negation"),
+    ("o trabalho vai me matar", "pt", None, "Portuguese idiom"),
+    # crisis.other
+    ("my friend says he wants to kill himself", "en", "crisis.other", "someone else at risk"),
+    ("mi hermana se quiere matar", "es", "crisis.other", "Spanish, someone else"),
+    ("il veut se suicider", "fr", "crisis.other", "French, someone else"),
+    ("mein Bruder will sich umbringen", "de", "crisis.other", "German, someone else"),
+    ("ela quer se matar", "pt", "crisis.other", "Portuguese, someone else"),
+    ("he killed it at the gig last night", "en", None, "idiom about someone else"),
+    # emergency.medical
+    ("sudden chest pain spreading to my jaw and I'm sweating", "en", "emergency.medical", "heart attack signs"),
+    ("my sugar is 1.9 and I'm shaking and confused", "en", "emergency.medical", "severe hypo"),
+    ("her face is drooping and her speech is slurred", "en", "emergency.medical", "stroke signs"),
+    ("my throat is closing up after the peanuts", "en", "emergency.medical", "anaphylaxis"),
+    ("he's not breathing", "en", "emergency.medical", "not breathing"),
+    ("mi papá no respira", "es", "emergency.medical", "Spanish, not breathing"),
+    ("il fait un avc", "fr", "emergency.medical", "French, stroke"),
+    ("sie ist bewusstlos", "de", "emergency.medical", "German, unconscious"),
+    ("estou com dor no peito e suando", "pt", "emergency.medical", "Portuguese, chest pain and sweat"),
+    ("chest pain when I cough, had a cold all week", "en", None, "one sign alone"),
+    ("bit shaky after my run, sugar 5.4", "en", None, "normal reading"),
+    ("my grandad died of a heart attack years ago", "en", None, "history, not now"),
+    # pii
+    ("call me on +44 7911 123456", "en-GB", "pii", "UK mobile"),
+    ("my number is (415) 555-2671", "en", "pii", "US number"),
+    ("mail me at jane.doe@example.com", "en", "pii", "email"),
+    ("write to jane at example dot com", "en", "pii", "spelled-out email"),
+    ("card 4111 1111 1111 1111 exp 09/27", "en", "pii", "card passing Luhn"),
+    ("IBAN GB82 WEST 1234 5698 7654 32", "en-GB", "pii", "IBAN passing mod 97"),
+    ("my ssn is 123-45-6789", "en", "pii", "SSN format"),
+    ("NHS number 943 476 5919", "en-GB", "pii", "NHS number passing mod 11"),
+    ("I live at 221 Baker Street", "en", "pii", "street address"),
+    ("llámame al 55 1234 5678", "es-MX", "pii", "Mexican number"),
+    ("mon numéro: 06 12 34 56 78", "fr", "pii", "French mobile"),
+    ("ruf mich an: 0151 23456789", "de", "pii", "German mobile"),
+    ("me liga: (11) 91234-5678", "pt", "pii", "Brazilian mobile"),
+    ("Phone: 0490 75 40 81", "en", "pii", "foreign number after a phone word"),
+    ("can someone call me on 9472 7916?", "en", "pii", "local number after a phone word"),
+    ("my card 503867297114 was declined", "en", "pii", "12-digit Maestro card passing Luhn"),
+    ("my driving licence number is 2270-66-1551", "en", "pii", "licence number after the word number"),
+    ("iban gb82west12345698765432", "en", "pii", "IBAN typed in lower case"),
+    ("she lives at Koskikatu 25 now", "en", "pii", "address without a street word"),
+    ("meet me at 6750 Koskikatu 25", "en", "pii", "house number, name, number"),
+    ("send it to ul. Miła 53", "en", "pii", "Polish street marker"),
+    ("three days in a row now, a 25 minute drive each way", "en", None, "street words as everyday words"),
+    ("took 2 Advil 3 times today", "en", None, "counts, not an address"),
+    ("we moved to Boston 2 years ago", "en", None, "a place and a duration"),
+    ("no not at all. It was fine", "en", None, "'at ... .it' is a sentence, not an e-mail"),
+    ("my glucose numbers were 110 120 135 today", "en", None, "readings, not a phone number"),
+    ("in an emergency dial 999 or 112", "en-GB", None, "emergency numbers"),
+    ("card ends 4111 1111 1111 1112", "en", None, "fails Luhn"),
+    ("my a1c went from 9.1 to 6.8 in 2023", "en", None, "numbers that are not personal"),
+    # abuse
+    ("shut up you stupid bitch", "en", "abuse", "insult"),
+    ("go kill yourself", "en", "abuse", "telling someone to kill themselves"),
+    ("eres un pendejo", "es", "abuse", "Spanish insult"),
+    ("ferme ta gueule connard", "fr", "abuse", "French insult"),
+    ("du bist ein Arschloch", "de", "abuse", "German insult"),
+    ("vai se foder", "pt", "abuse", "Portuguese insult"),
+    ("please don't kill yourself, talk to us", "en", None, "peer support, not abuse"),
+    ("I went to Scunthorpe for the weekend", "en", None, "word inside a place name"),
+    ("my doctor is a legend", "en", None, "plain compliment"),
+    # spam
+    ("join discord.gg/freecrypto now", "en", "spam", "invite link"),
+    ("guaranteed returns on crypto, dm me for details", "en", "spam", "money scheme"),
+    ("buy xanax without prescription", "en", "spam", "drug selling"),
+    ("@anna @ben @cleo @dev @eli look at this", "en", "spam", "mass mentions"),
+    ("WINNER!! claim your prize now, txt WIN to 80086", "en", "spam", "SMS-style prize scam"),
+    ("gana dinero desde casa, inversion garantizada", "es", "spam", "Spanish money scheme"),
+    ("médicaments sans ordonnance, livraison rapide", "fr", "spam", "French drug selling"),
+    ("Ozempic ohne Rezept bestellen", "de", "spam", "German drug selling"),
+    ("ganhar dinheiro em casa, chama no zap", "pt", "spam", "Portuguese money scheme"),
+    ("my prescription ran out, pharmacy opens at 9", "en", None, "talking about prescriptions"),
+    ("thanks @sam, that helped", "en", None, "one mention"),
+    # misinformation
+    ("you should stop taking insulin and try cinnamon", "en", "misinformation", "stop insulin"),
+    ("vaccines cause autism, everyone knows", "en", "misinformation", "vaccine myth"),
+    ("drink bleach to cure it", "en", "misinformation", "bleach"),
+    ("deja la insulina, con dieta basta", "es", "misinformation", "Spanish, stop insulin"),
+    ("les vaccins causent l'autisme", "fr", "misinformation", "French vaccine myth"),
+    ("Impfungen verursachen Autismus", "de", "misinformation", "German vaccine myth"),
+    ("pare a insulina, é veneno", "pt", "misinformation", "Portuguese stop insulin"),
+    ("never stop taking insulin without your team", "en", None, "correct advice"),
+    ("there is no miracle cure, sadly", "en", None, "debunking"),
+]
+
+
+@pytest.mark.parametrize("text,locale,family,why", ROWS, ids=[r[3] for r in ROWS])
+def test_row(pipeline: Pipeline, text: str, locale: str, family: str | None, why: str) -> None:
+    verdict = pipeline.screen(text, locale=locale)
+    found = {f.family for f in verdict.flags}
+    if family is None:
+        assert found == set(), f"{why}: flagged {verdict.reasons}"
+    else:
+        assert family in found, f"{why}: got {verdict.reasons}"
+
+
+@pytest.mark.parametrize("text,action", [
+    ("I want to die", Action.FLAG),
+    ("call me on +44 7911 123456", Action.REMOVE),
+    ("join discord.gg/abc", Action.REMOVE),
+    ("go kill yourself", Action.REMOVE),
+    ("vaccines cause autism", Action.HOLD),
+    ("hello friends", Action.ALLOW),
+])
+def test_action_policy(pipeline: Pipeline, text: str, action: Action) -> None:
+    assert pipeline.screen(text, locale="en-GB").action == action
+
+
+@pytest.mark.parametrize("text", [
+    "call 988 or text 741741 any time", "Samaritans are on 116 123, free",
+    "call 1-800-273-8255 any time", "phone Samaritans: 116 123",
+])
+def test_helplines_are_never_removed_nor_personal_data(pipeline: Pipeline, text: str) -> None:
+    verdict = pipeline.screen(text, locale="en-GB")
+    assert not verdict.has("pii") and verdict.action < Action.REMOVE
+
+
+def test_crisis_severity_separates_intent_from_ideation(pipeline: Pipeline) -> None:
+    assert pipeline.screen("I'm going to kill myself").severity == 4
+    assert pipeline.screen("I've been having suicidal thoughts").severity == 3
+
+
+def test_crisis_flag_stays_beside_removal(pipeline: Pipeline) -> None:
+    verdict = pipeline.screen("I want to die, call me on +44 7911 123456", locale="en-GB")
+    assert verdict.action == Action.REMOVE and verdict.crisis == "crisis.self"
+
+
+def test_spans_point_into_the_original_text(pipeline: Pipeline) -> None:
+    text = "ok ｓｏ I wanna d1e!!! call +44 7911 123456"
+    verdict = pipeline.screen(text, locale="en-GB")
+    crisis = [s for s in verdict.spans if s.category == "crisis.self"]
+    assert crisis and text[crisis[0].start:crisis[0].end] == "wanna d1e"
+    phone = [s for s in verdict.spans if s.category == "pii.phone"]
+    assert text[phone[0].start:phone[0].end] == "+44 7911 123456"
+
+
+def test_reasons_name_the_rule(pipeline: Pipeline) -> None:
+    assert any("kill myself" in r for r in pipeline.screen("i will kill myself").reasons)
+
+
+class _Broken:
+    name = "pii"
+
+    def screen(self, message):
+        raise RuntimeError("boom")
+
+
+def test_failing_screener_holds_and_keeps_other_flags(pipeline: Pipeline, caplog) -> None:
+    broken = Pipeline(pipeline.lexicon, [*pipeline.screeners, _Broken()])
+    with caplog.at_level(logging.ERROR):
+        verdict = broken.screen("I want to die")
+    assert verdict.action == Action.HOLD
+    assert verdict.crisis == "crisis.self"
+    assert any(r.startswith("screener pii failed: RuntimeError: boom") for r in verdict.reasons)
+    assert "screener pii failed" in caplog.text
+
+
+def test_every_screener_runs(pipeline: Pipeline) -> None:
+    names = {s.name for s in pipeline.screeners}
+    assert {"crisis", "emergency", "pii", "abuse", "spam", "misinformation"} <= names
+    assert any(isinstance(s, LexiconScreener) for s in pipeline.screeners)
