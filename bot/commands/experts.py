@@ -1,0 +1,43 @@
+"""Verified health professionals: a moderator vouches for a member's profession, members can find them."""
+
+from __future__ import annotations
+
+from bot.commands.context import CommandContext
+from bot.commands.registry import Param, Registry, Role, UsageError
+
+MAX_PROFESSION = 60
+
+
+def register(r: Registry) -> None:
+    @r.command("verify", "Mark a member as a verified health professional, like 'nurse'",
+               Param("member", "member"), Param("profession", kind="text"), role=Role.MODERATOR)
+    async def verify(ctx: CommandContext) -> None:
+        s = ctx.services
+        target = await ctx.resolve_member(ctx.args["member"])
+        profession = " ".join(ctx.args["profession"].split())
+        if len(profession) > MAX_PROFESSION:
+            raise UsageError(f"please keep the profession under {MAX_PROFESSION} characters")
+        await s.store.set_member_fields(target.id, profession=profession)
+        await s.store.audit(at=s.clock(), platform=ctx.platform, actor=ctx.who, action="verify",
+                            community=ctx.community, target=target.handle, reason=profession)
+        ctx.reply(f"{target.name} is now shown as a verified {profession}.")
+
+    @r.command("unverify", "Remove a member's verified profession", Param("member", "member"), role=Role.MODERATOR)
+    async def unverify(ctx: CommandContext) -> None:
+        s = ctx.services
+        target = await ctx.resolve_member(ctx.args["member"])
+        if target.profession is None:
+            raise UsageError(f"{target.name} is not verified")
+        await s.store.set_member_fields(target.id, profession=None)
+        await s.store.audit(at=s.clock(), platform=ctx.platform, actor=ctx.who, action="unverify",
+                            community=ctx.community, target=target.handle, reason=target.profession)
+        ctx.reply(f"{target.name} is no longer shown as verified.")
+
+    @r.command("experts", "Verified health professionals in this community")
+    async def experts(ctx: CommandContext) -> None:
+        people = await ctx.services.store.experts(ctx.community)
+        if not people:
+            ctx.reply("No one here is verified as a health professional yet.")
+            return
+        ctx.reply("\n".join(["Verified health professionals here (peers, not your own care team):",
+                             *(f"- {m.name} ({m.profession})" for m in people)]))
