@@ -1,0 +1,1 @@
+"""Haven on Telegram, through python-telegram-bot."""
