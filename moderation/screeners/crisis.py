@@ -14,7 +14,7 @@ _FIRST_PERSON = frozenset({"i", "i'm", "im", "i've", "ive", "i'd", "me", "myself
 _NOT_FIRST_PERSON = frozenset({
     "you", "u", "ya", "he", "she", "they", "we", "it", "who", "if", "nobody", "noone", "anyone",
     "everyone", "people", "don't", "dont", "not", "never", "didn't", "didnt", "doesn't", "doesnt",
-    "won't", "wont", "no", "why", "whether", "his", "her", "their",
+    "won't", "wont", "no", "why", "whether", "his", "her", "their", "him", "them", "someone", "somebody",
 })
 _LOOKBACK_WORDS = 4
 
