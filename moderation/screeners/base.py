@@ -84,8 +84,46 @@ def flags_from_hits(message: Message, hits: Iterable[Hit]) -> list[Flag]:
     return flags
 
 
+# Insult words count only when aimed at someone: a second-person word right before them, with at most
+# a few fillers between ("you idiot", "you're such a loser", "eres un idiota", "t'es vraiment débile",
+# "du bist so dumm", "você é um idiota"). Anything else between ("you're not stupid", "you know what's
+# stupid? the waiting list") means the word is not said to anyone.
+# Matched on the normalised text, which has lost its accents ("espèce" reads "espece").
+_SECOND_PERSON = frozenset({
+    "you", "u", "ya", "ur", "you're", "youre", "tu", "eres", "usted", "t'es", "toi", "vous",
+    "espece", "du", "bist", "dich", "voce", "vc", "seu", "sua",
+})
+_FILLERS = frozenset({
+    "a", "an", "are", "r", "is", "such", "so", "really", "absolute", "complete", "total", "utter", "big",
+    "fucking", "fuckin", "f*cking", "f*ckin", "fking", "effing", "freaking", "bloody", "damn", "stupid",
+    "dumb", "little", "un", "una", "muy", "tan", "es", "une", "etes", "vraiment", "trop", "de", "d'",
+    "ein", "eine", "echt", "voll", "um", "uma", "e", "muito", "tao",
+})
+_MAX_FILLERS = 3
+# A message that is only the insult ("what a moron", "shut up idiot") is said to someone too, unless
+# the writer is talking about themselves ("such an idiot me").
+_SHORT = 3
+_FIRST = frozenset({"i", "i'm", "im", "me", "my", "myself", "yo", "je", "moi", "ich", "eu"})
+
+
+def addressed(text: str, start: int, vocative: bool) -> bool:
+    before = text[max(0, start - 60):start].split()
+    for word in reversed(before[-(_MAX_FILLERS + 1):]):
+        word = word.strip("\"()[]*,;:.!?")
+        if word in _SECOND_PERSON:
+            return True
+        if word not in _FILLERS:
+            break
+    if not vocative:
+        return False
+    words = text.split()
+    return len(words) <= _SHORT and _FIRST.isdisjoint(w.strip("\"()[]*,;:.!?") for w in words)
+
+
 class LexiconScreener:
-    """A family judged by its phrases alone (misinformation, abuse)."""
+    """A family judged by its phrases alone (misinformation, abuse). A rule may ask for its words to
+    be aimed at someone: context `you` (see `addressed`), or `vocative`, which also takes a message
+    that is only the insult."""
 
     quiet_when_plain = True  # nothing to say without a lexicon hit
     quiet_without_hits = True
@@ -95,4 +133,9 @@ class LexiconScreener:
         self._family = family
 
     def screen(self, message: Message) -> list[Flag]:
-        return flags_from_hits(message, message.hits_for(self._family))
+        hits = message.hits_for(self._family)
+        if any(h.entry.rule.context for h in hits):
+            text = message.normalized.text
+            hits = [h for h in hits if not h.entry.rule.context
+                    or addressed(text, h.start, h.entry.rule.context == "vocative")]
+        return flags_from_hits(message, hits)
