@@ -155,7 +155,11 @@ ROWS = [
     ("médicaments sans ordonnance, livraison rapide", "fr", "spam", "French drug selling"),
     ("Ozempic ohne Rezept bestellen", "de", "spam", "German drug selling"),
     ("ganhar dinheiro em casa, chama no zap", "pt", "spam", "Portuguese money scheme"),
+    ("made $7k last week trading forex, dm me", "en", "spam", "trading scheme"),
+    ("cheap viagra, no rx needed", "en", "spam", "selling prescription drugs"),
+    ("check out my onlyfans 😘", "en", "spam", "adult promotion"),
     ("my prescription ran out, pharmacy opens at 9", "en", None, "talking about prescriptions"),
+    ("ask me how the appointment went later", "en", None, "an everyday 'ask me how'"),
     ("thanks @sam, that helped", "en", None, "one mention"),
     # misinformation
     ("you should stop taking insulin and try cinnamon", "en", "misinformation", "stop insulin"),
@@ -166,7 +170,10 @@ ROWS = [
     ("Impfungen verursachen Autismus", "de", "misinformation", "German vaccine myth"),
     ("pare a insulina, é veneno", "pt", "misinformation", "Portuguese stop insulin"),
     ("drink MMS, it cures autism", "en", "misinformation", "MMS by its short name"),
+    ("you can cure type 1 diabetes with a raw vegan diet", "en", "misinformation", "type 1 cure claim"),
+    ("covid vaccines are killing people", "en", "misinformation", "vaccine myth, reworded"),
     ("never stop taking insulin without your team", "en", None, "correct advice"),
+    ("scientists hope to cure type 1 diabetes within 20 years", "en", None, "research news"),
     ("there is no miracle cure, sadly", "en", None, "debunking"),
 ]
 
