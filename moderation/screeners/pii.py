@@ -147,12 +147,21 @@ def _addresses(text: str):
 # still excluded.
 _PHONE_LIKE = re.compile(r"(?<![\w.+-])\+?\(?\d[\d .()/-]{5,22}\d(?![\w-]|\.\d)")
 _PHONE_CONTEXT = re.compile(
-    r"\b(?:call|calling|phone|mobile|cell|tel|telephone|fax|desk|whats ?app|text me|txt me|ring me|"
+    r"\b(?:call|calling|phone|mobile|cell|tel|telephone|fax|desk|whats ?app|text|txt|ring me|"
     r"reach me|answering|contact|number|registered|messages to|llamar|llámame|llamame|teléfono|telefono|"
     r"móvil|movil|celular|numéro|numero|appelle|appelez|portable|anrufen|ruf|handy|nummer|liga|ligue|"
     r"contato)\b[^\d\n]{0,24}$",
     re.IGNORECASE,
 )
+# An organisation's line named as such ("the Diabetes UK helpline 0345 123 2399") is there to be
+# called; it is not the writer's number, whatever its format.
+_ORGANISATION_LINE = re.compile(
+    r"\b(?:helpline|hotline|freephone|support line|advice line|crisis line|línea|linea|ligne|"
+    r"telefonseelsorge|linha)\b[^\d\n]{0,24}$",
+    re.IGNORECASE,
+)
+# "+1 415 555 2671" has the shape of an NHS number; the country code says it is a phone.
+_COUNTRY_CODE_BEFORE = re.compile(r"\+\d{1,3}[ .-]?$")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$")
 
 
@@ -338,6 +347,8 @@ class PiiScreener:
             if _card_shaped(digits) and luhn(digits) and not _inside(m, taken):
                 claim("card", m.start(), m.end())
         for m in _NHS.finditer(text):
+            if _COUNTRY_CODE_BEFORE.search(text, max(0, m.start() - 5), m.start()):
+                continue
             formatted = bool(m.group(1))
             nearby = _NHS_CONTEXT.search(text, max(0, m.start() - 40), m.end() + 40)
             if (formatted or nearby) and nhs_valid(_NOT_DIGITS.sub("", m.group())) and not _inside(m, taken):
@@ -352,13 +363,15 @@ class PiiScreener:
             digits = _NOT_DIGITS.sub("", m.group())
             if not 7 <= len(digits) <= 15 or _DATE_TIME.match(m.group()) or _overlaps(m.start(), m.end(), taken):
                 continue
-            if _PHONE_CONTEXT.search(text, max(0, m.start() - 40), m.start()) and not self._public_digits(digits, regions):
+            if (_PHONE_CONTEXT.search(text, max(0, m.start() - 40), m.start())
+                    and not _ORGANISATION_LINE.search(text, max(0, m.start() - 40), m.start())
+                    and not self._public_digits(digits, regions)):
                 claim("phone", m.start(), m.end())
         for region in regions if _matcher_may_find(text, taken) else ():
             for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
                 if _overlaps(match.start, match.end, taken):
                     continue
-                if self._public(match.number):
+                if self._public(match.number) or _ORGANISATION_LINE.search(text, max(0, match.start - 40), match.start):
                     continue
                 claim("phone", match.start, match.end)
 
@@ -384,8 +397,10 @@ class PiiScreener:
         if ("0" + full) in self._config.public_numbers or f"{number.country_code}{full}" in self._config.public_numbers:
             return True
         kind = phonenumbers.number_type(number)
-        # organisations' lines (free, shared-cost, premium) are not a person's number
-        return kind in (PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE)
+        # organisations' lines (free, shared-cost, premium, UK 03 "universal access") are not a
+        # person's number
+        return kind in (PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE,
+                        PhoneNumberType.UAN)
 
 
 # The fewest digits of any valid number in the phonenumbers metadata; the matcher (leniency VALID)

@@ -126,6 +126,7 @@ ROWS = [
     ("she lives at Koskikatu 25 now", "en", "pii", "address without a street word"),
     ("meet me at 6750 Koskikatu 25", "en", "pii", "house number, name, number"),
     ("send it to ul. Miła 53", "en", "pii", "Polish street marker"),
+    ("text 4155552671 anytime", "en-GB", "pii", "a foreign number after 'text'"),
     ("three days in a row now, a 25 minute drive each way", "en", None, "street words as everyday words"),
     ("took 2 Advil 3 times today", "en", None, "counts, not an address"),
     ("we moved to Boston 2 years ago", "en", None, "a place and a duration"),
@@ -221,6 +222,14 @@ def test_action_policy(pipeline: Pipeline, text: str, action: Action) -> None:
 def test_helplines_are_never_removed_nor_personal_data(pipeline: Pipeline, text: str) -> None:
     verdict = pipeline.screen(text, locale="en-GB")
     assert not verdict.has("pii") and verdict.action < Action.REMOVE
+
+
+@pytest.mark.parametrize("text", [
+    "the Diabetes UK helpline is 0345 123 2399",  # a UK 03 number, which phonenumbers calls UAN
+    "their support line: 020 7946 0123",  # a London number, named as a line
+])
+def test_an_organisations_line_is_not_personal_data(pipeline: Pipeline, text: str) -> None:
+    assert "pii" not in {f.family for f in pipeline.screen(text, locale="en-GB").flags}
 
 
 def test_crisis_severity_separates_intent_from_ideation(pipeline: Pipeline) -> None:
