@@ -176,6 +176,9 @@ ROWS = [
     ("my prescription ran out, pharmacy opens at 9", "en", None, "talking about prescriptions"),
     ("ask me how the appointment went later", "en", None, "an everyday 'ask me how'"),
     ("thanks @sam, that helped", "en", None, "one mention"),
+    ("new study: 1 in 4 long covid patients improve after 12 months https://www.nature.com/articles/x", "en", None,
+     "a study's numbers beside a journal link"),
+    ("this helped me https://www.nhs.uk/conditions/type-1-diabetes/", "en", None, "a health authority's page"),
     # misinformation
     ("you should stop taking insulin and try cinnamon", "en", "misinformation", "stop insulin"),
     ("vaccines cause autism, everyone knows", "en", "misinformation", "vaccine myth"),
