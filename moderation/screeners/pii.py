@@ -153,6 +153,12 @@ _PHONE_CONTEXT = re.compile(
     r"contato)\b[^\d\n]{0,24}$",
     re.IGNORECASE,
 )
+# "the pharmacy at 5 Main St": where members get their care, not where someone lives.
+_PUBLIC_PLACE = re.compile(
+    r"\b(?:pharmacy|chemist|clinic|hospital|surgery|gp practice|health cent(?:re|er)|farmacia|farmácia|"
+    r"pharmacie|apotheke|clínica|clinica|praxis)\b[^\d\n]{0,12}\b(?:at|on|in|en|à|a|in der|na|no)\s*$",
+    re.IGNORECASE,
+)
 # An organisation's line named as such ("the Diabetes UK helpline 0345 123 2399") is there to be
 # called; it is not the writer's number, whatever its format.
 _ORGANISATION_LINE = re.compile(
@@ -300,6 +306,8 @@ class PiiScreener:
         found: dict[str, list[Span]] = {}
 
         def add(kind: str, start: int, end: int) -> None:
+            if kind == "address" and _PUBLIC_PLACE.search(text, max(0, start - 40), start):
+                return
             category = f"pii.{kind}"
             found.setdefault(category, []).append(Span(start, end, category))
 

@@ -127,6 +127,7 @@ ROWS = [
     ("meet me at 6750 Koskikatu 25", "en", "pii", "house number, name, number"),
     ("send it to ul. Miła 53", "en", "pii", "Polish street marker"),
     ("text 4155552671 anytime", "en-GB", "pii", "a foreign number after 'text'"),
+    ("is the pharmacy at 5 Main St open on sunday?", "en", None, "where a pharmacy is, not a home"),
     ("three days in a row now, a 25 minute drive each way", "en", None, "street words as everyday words"),
     ("took 2 Advil 3 times today", "en", None, "counts, not an address"),
     ("we moved to Boston 2 years ago", "en", None, "a place and a duration"),
