@@ -886,6 +886,18 @@ class Store:
         async with self.sessions.begin() as s:
             await s.execute(update(ScheduledItem).where(ScheduledItem.id == item_id).values(**fields))
 
+    async def item(self, item_id: int) -> ScheduledItem | None:
+        async with self.sessions() as s:
+            return await s.get(ScheduledItem, item_id)
+
+    async def cancel_item(self, item_id: int) -> bool:
+        """Retire an item unless the scheduler took its last run first: what was cancelled never runs."""
+        async with self.sessions.begin() as s:
+            result = await s.execute(update(ScheduledItem)
+                                     .where(ScheduledItem.id == item_id, ScheduledItem.active.is_(True))
+                                     .values(active=False))
+            return result.rowcount == 1
+
     async def experts(self, cid: str) -> list[MemberInfo]:
         async with self.sessions() as s:
             q = (select(Member).join(Membership, Membership.member_id == Member.id)

@@ -129,6 +129,45 @@ async def test_announcements_and_meetings_post_in_the_room_once(console, clock):
     assert meeting not in out
 
 
+async def test_moderators_list_and_cancel_announcements_and_a_cancelled_one_never_posts(console, clock):
+    await console.run(["/announce tomorrow 09:00 Walk for diabetes on Saturday: meet at the park gates at ten, "
+                       "bring water and a snack", "/announce 2h Pump clinic Q&A tonight"], speaker="mira")
+    out = await console.run(["/announce list"], speaker="mira")
+    assert "[#t1d] Haven: Announcements waiting to be posted:" in out
+    listed = [line for line in out if line.startswith("[#t1d] #")]
+    assert [line.split(" ", 2)[2] for line in listed] == [
+        "Mon 02 Mar at 14:00 (Europe/London): Pump clinic Q&A tonight",
+        "Tue 03 Mar at 09:00 (Europe/London): Walk for diabetes on Saturday: meet at the park gates at te…",
+    ]
+    assert "[#t1d] Cancel one with /announce cancel N." in out
+    clinic = listed[0].split()[1]  # "#12": the number moderators type
+
+    out = await console.run([f"/announce cancel {clinic}"], speaker="bob")
+    assert "[#t1d] Haven: /announce is for moderators." in out
+    out = await console.run([f"/announce cancel {clinic}", "/announce list"], speaker="mira", community="long-covid")
+    assert f"[#long-covid] Haven: announcement {clinic} belongs to another community; cancel it there." in out
+    assert "[#long-covid] Haven: No announcements are waiting to be posted here." in out
+    out = await console.run(["/announce cancel 9999", "/announce cancel soon", f"/announce cancel {clinic}",
+                             f"/announce cancel {clinic}", "/announce list"], speaker="mira")
+    assert "[#t1d] Haven: there is no announcement #9999; /announce list shows them." in out
+    assert "[#t1d] Haven: give the number /announce list shows, like 1." in out
+    assert f"[#t1d] Haven: Cancelled announcement {clinic}; it will not be posted: Pump clinic Q&A tonight" in out
+    assert f"[#t1d] Haven: announcement {clinic} was already posted or cancelled." in out
+    assert sum(line.startswith("[#t1d] #") for line in out) == 1
+    out = await console.run(["/audit"], speaker="mira")
+    assert any("announce.cancel" in line and "Pump clinic" in line for line in out)
+
+    # Later runs are new processes: the cancelled one stays cancelled, the other posts on time.
+    out = await console.run([], after=run_due_after(clock, hours=3))
+    assert not any("Pump clinic" in line for line in out)
+    out = await console.run(["/announce list"], speaker="mira", after=run_due_after(clock, days=1))
+    assert "[#t1d] Haven: 📣 Walk for diabetes on Saturday: meet at the park gates at ten, bring water and a snack" \
+        in out
+    assert not any("Pump clinic" in line for line in out)
+    out = await console.run(["/announce list"], speaker="mira")
+    assert "[#t1d] Haven: No announcements are waiting to be posted here." in out
+
+
 async def test_awareness_days_post_with_trusted_resources_once_a_year(console, clock):
     clock.now = datetime(2026, 11, 14, 8, 59, tzinfo=UTC)
     day = "[#t1d] Haven: Today is World Diabetes Day."
