@@ -229,6 +229,31 @@ async def test_buddies_match_by_detail_and_learn_only_each_others_name(console):
     assert "[#t1d] Haven: there is no buddy suggestion to accept yet; /buddy shows where you are." in out
 
 
+async def test_a_pair_that_ended_is_never_suggested_again_either_way(console):
+    await console.run(["/buddy pump"], speaker="alice")
+    await console.run(["/buddy pump", "/buddy accept"], speaker="carol")
+    await console.run(["/buddy accept"], speaker="alice")
+    out = await console.run(["/buddy end"], speaker="carol")
+    assert "[dm @carol] Done. You're no longer looking for or paired with a buddy in Type 1 Diabetes. " \
+           "I won't suggest alice to you again." in out
+
+    waiting = "You're on the buddy list in Type 1 Diabetes. I'll tell you privately when I find someone who " \
+              "also said 'pump'."
+    out = await console.run(["/buddy pump"], speaker="carol")
+    assert f"[dm @carol] {waiting}" in out
+    out = await console.run(["/buddy pump"], speaker="alice")
+    assert f"[dm @alice] {waiting}" in out
+    out = await console.run(["/buddy pump"], speaker="dave")
+    assert any(line.startswith("[dm @dave] I found a buddy for you in Type 1 Diabetes: carol.") for line in out)
+
+    # Saying no thanks to a suggestion ends it too; the one who ended it is not offered alice again either.
+    out = await console.run(["/buddy end", "/buddy pump"], speaker="carol")
+    assert any(line.endswith("I won't suggest dave to you again.") for line in out)
+    assert f"[dm @carol] {waiting}" in out
+    out = await console.run(["/buddy pump"], speaker="dave")
+    assert any(line.startswith("[dm @dave] I found a buddy for you in Type 1 Diabetes: alice.") for line in out)
+
+
 async def test_forgetting_keeps_moderation_records_without_the_person(console):
     await console.run(["@bob: hello all"])
     await console.run(["/warn @bob please keep it kind"], speaker="mira")
