@@ -278,6 +278,20 @@ async def test_verified_professionals_are_listed(console):
     assert "[#t1d] Haven: No one here is verified as a health professional yet." in out
 
 
+async def test_a_verified_professionals_posts_show_their_profession_beside_their_name(console):
+    await console.run(["@bob: hello all"])
+    await console.run(["/verify @bob diabetes specialist nurse"], speaker="mira")
+    out = await console.run(["@bob: Happy to talk about pump settings", "@carol: thanks bob",
+                             "@bob: call me on 07911 123456", "@bob: I want to end my life"])
+    assert "[#t1d] bob (verified: diabetes specialist nurse): Happy to talk about pump settings" in out
+    assert "[#t1d] carol: thanks bob" in out
+    assert not any("07911" in line for line in out if line.startswith("[#t1d] bob"))  # removed posts stay out
+    assert "[#t1d] bob (verified: diabetes specialist nurse): I want to end my life" in out
+    await console.run(["/unverify @bob"], speaker="mira")
+    out = await console.run(["@bob: back to being just bob"])
+    assert "[#t1d] bob: back to being just bob" in out
+
+
 async def test_checkins_come_with_a_chart_image_where_the_platform_shows_images(console):
     import struct
     import zlib
