@@ -10,6 +10,7 @@ from bot.member_features import When, parse_when
 MAX_ANNOUNCEMENT = 1500
 MAX_TITLE = 200
 EXCERPT = 60  # enough to tell announcements apart in a list
+MAX_ID = 2**31 - 1  # past the database's integer ids; a longer number typed is simply unknown
 
 
 def _excerpt(text: str) -> str:
@@ -49,7 +50,7 @@ async def _list_announcements(ctx: CommandContext) -> None:
 async def _cancel_announcement(ctx: CommandContext, ref: str | None) -> None:
     s = ctx.services
     n = parse_number(ref, "/announce list")
-    item = await s.store.item(n)
+    item = await s.store.item(n) if 0 < n <= MAX_ID else None
     if item is None or item.kind != "announce":
         raise UsageError(f"there is no announcement #{n}; /announce list shows them")
     if item.community_id != ctx.community:

@@ -147,9 +147,10 @@ async def test_moderators_list_and_cancel_announcements_and_a_cancelled_one_neve
     out = await console.run([f"/announce cancel {clinic}", "/announce list"], speaker="mira", community="long-covid")
     assert f"[#long-covid] Haven: announcement {clinic} belongs to another community; cancel it there." in out
     assert "[#long-covid] Haven: No announcements are waiting to be posted here." in out
-    out = await console.run(["/announce cancel 9999", "/announce cancel soon", f"/announce cancel {clinic}",
+    out = await console.run(["/announce cancel 9999", "/announce cancel 99999999999999999999", "/announce cancel soon", f"/announce cancel {clinic}",
                              f"/announce cancel {clinic}", "/announce list"], speaker="mira")
     assert "[#t1d] Haven: there is no announcement #9999; /announce list shows them." in out
+    assert "[#t1d] Haven: there is no announcement #99999999999999999999; /announce list shows them." in out
     assert "[#t1d] Haven: give the number /announce list shows, like 1." in out
     assert f"[#t1d] Haven: Cancelled announcement {clinic}; it will not be posted: Pump clinic Q&A tonight" in out
     assert f"[#t1d] Haven: announcement {clinic} was already posted or cancelled." in out
