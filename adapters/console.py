@@ -1,6 +1,7 @@
 """The embedded default: a terminal or a pipe is a room, every line Haven emits says where it went.
 
     [#t1d] alice: hello          a post accepted in the room (echoed once screening let it through)
+    [#t1d] ana (verified: nurse): ...   with the label the core gave its author
     [dm @alice] ...              a private message
     [mods #t1d] ...              the moderators' channel
     [removed #t1d] / [held #t1d] a screened post
@@ -26,10 +27,12 @@ from bot.actions import (
     Ban,
     DirectMessage,
     Kick,
+    LabelPost,
     LiftTimeout,
     Post,
     RemoveMessage,
     SetRoomMembership,
+    SetVerified,
     Timeout,
     Unban,
 )
@@ -60,6 +63,7 @@ class ConsoleAdapter(Adapter):
         self.sink: Sink | None = None
         self._buffer: list[str] | None = None
         self._removed: set[str] = set()
+        self._labels: dict[str, str] = {}  # message id -> what the core asked to show beside its author
         self._pressable: dict[str, str] = {}
         self._ids = itertools.count(1)
         self._run = uuid.uuid4().hex[:8]  # message ids stay unique across runs
@@ -127,8 +131,10 @@ class ConsoleAdapter(Adapter):
         finally:
             buffered, self._buffer = self._buffer, None
         if not private and not line.startswith("/") and message_id not in self._removed:
-            self.emit(f"[#{self.community}]", f"{speaker}: {line}")
+            label = self._labels.get(message_id)
+            self.emit(f"[#{self.community}]", f"{speaker}{f' ({label})' if label else ''}: {line}")
         self._removed.discard(message_id)
+        self._labels.pop(message_id, None)
         if buffered:
             self.stdout.write("\n".join(buffered) + "\n")
         self.stdout.flush()
@@ -188,8 +194,10 @@ class ConsoleAdapter(Adapter):
                 self.emit(f"[#{action.chat_id}]", f"{action.user_id} is banned{until}")
             case Unban():
                 self.emit(f"[#{action.chat_id}]", f"{action.user_id} is no longer banned")
-            case SetRoomMembership():
-                pass  # the console has no roles; membership lives in Haven's database
+            case SetRoomMembership() | SetVerified():
+                pass  # the console has no roles; membership and verification live in Haven's database
+            case LabelPost():
+                self._labels[action.message_id] = action.label
             case _:
                 raise TypeError(f"the console cannot carry out {type(action).__name__}")
         return None

@@ -105,9 +105,32 @@ class SetRoomMembership(Action):
     member: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabelPost(Action):
+    """A label beside the author's name on a post that stands, like "verified: nurse", where the platform
+    lets a bot show one post by post (the console). Others ignore it: Discord shows a role instead
+    (SetVerified), and a Telegram bot cannot label a member's posts."""
+
+    chat_id: str
+    message_id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetVerified(Action):
+    """Show or stop showing a member as a verified professional with the platform's own means (a Discord
+    role, where the community configures one); platforms without such a thing ignore it."""
+
+    chat_id: str
+    user_id: str
+    community: str
+    verified: bool
+
+
 ACTION_TYPES: dict[str, type[Action]] = {
     cls.__name__: cls
-    for cls in (Post, DirectMessage, RemoveMessage, Timeout, LiftTimeout, Kick, Ban, Unban, SetRoomMembership)
+    for cls in (Post, DirectMessage, RemoveMessage, Timeout, LiftTimeout, Kick, Ban, Unban, SetRoomMembership,
+                LabelPost, SetVerified)
 }
 
 

@@ -138,8 +138,19 @@ class DiscordBinding(_Strict):
     fallback_channel_id: int | None = None
     moderator_role_id: int | None = None
     member_role_id: int | None = None
+    # Given by /verify and taken by /unverify, so a verified professional's role shows beside their
+    # name; without it they are listed by /experts only.
+    verified_role_id: int | None = None
     # Discord permissions that make someone a moderator here, e.g. ["manage_messages"].
     moderator_permissions: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _verified_role_apart(self) -> DiscordBinding:
+        if self.verified_role_id is not None and self.verified_role_id in (self.member_role_id,
+                                                                            self.moderator_role_id):
+            # /unverify takes the role away, and with it membership or moderation.
+            raise ValueError("verified_role_id must be a role of its own, not the member or moderator role")
+        return self
 
 
 class AwarenessDay(_Strict):

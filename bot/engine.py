@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.actions import Action, DirectMessage, Post, RemoveMessage
+from bot.actions import Action, DirectMessage, LabelPost, Post, RemoveMessage
 from bot.commands.context import CommandContext
 from bot.commands.registry import Registry, Role, UsageError, split_args
 from bot.communities import Communities
@@ -209,7 +209,8 @@ class Engine:
             actions.append(self._notice(event, member, blocked[1]))
             return actions
         if crisis is not None:
-            return actions  # a cry for help is never removed and never counts against anyone
+            # A cry for help is never removed and never counts against anyone.
+            return actions + self._label(event, member)
         if verdict.action == Verdict_.REMOVE:
             why = _family(verdict)
             actions.append(self._remove(event, cid, member, reason=", ".join(verdict.categories)))
@@ -234,6 +235,8 @@ class Engine:
                                          f"({'; '.join(verdict.reasons) or 'screening'}). /queue to see it."))
             await s.store.audit(at=now, platform=event.platform, actor="haven", action="auto.hold", community=cid,
                                 target=member.handle, reason="; ".join(verdict.reasons))
+        else:
+            actions += self._label(event, member)
         if verdict.has("misinformation"):
             actions.append(self._trusted_sources(event, cid))
         return actions
@@ -270,6 +273,14 @@ class Engine:
                                     f"{state.slowmode_seconds} seconds.")
             self._last_post[key] = now
         return None
+
+    @staticmethod
+    def _label(event: MessageCreated, member: MemberInfo) -> list[Action]:
+        """A verified professional's post shows their profession beside their name, where it can."""
+        if member.profession is None:
+            return []
+        return [LabelPost(platform=event.platform, chat_id=event.chat_id, message_id=event.message_id,
+                          label=f"verified: {member.profession}")]
 
     def _remove(self, event: MessageCreated, cid: str, member: MemberInfo, *, reason: str, held: bool = False):
         return RemoveMessage(platform=event.platform, chat_id=event.chat_id, message_id=event.message_id,

@@ -25,10 +25,12 @@ from bot.actions import (
     Button,
     DirectMessage,
     Kick,
+    LabelPost,
     LiftTimeout,
     Post,
     RemoveMessage,
     SetRoomMembership,
+    SetVerified,
     Timeout,
     Unban,
 )
@@ -412,6 +414,20 @@ class DiscordAdapter(Adapter):
         else:
             await self._client.http.remove_role(binding.guild_id, int(a.user_id), binding.member_role_id)
 
+    async def _set_verified(self, a: SetVerified) -> None:
+        binding = self._bindings.get(a.community)
+        if binding is None or binding.verified_role_id is None:
+            return  # the role is optional; without it verified professionals are listed by /experts only
+        if a.verified:
+            await self._client.http.add_role(binding.guild_id, int(a.user_id), binding.verified_role_id,
+                                             reason="verified by a moderator")
+        else:
+            await self._client.http.remove_role(binding.guild_id, int(a.user_id), binding.verified_role_id,
+                                                reason="verification removed by a moderator")
+
+    async def _label_post(self, a: LabelPost) -> None:
+        return None  # a bot cannot label someone else's message; the verified role shows beside their name
+
     _handlers: dict[type, Callable[[DiscordAdapter, Any], Awaitable[str | None]]] = {
         Post: _post,
         DirectMessage: _direct_message,
@@ -422,4 +438,6 @@ class DiscordAdapter(Adapter):
         Ban: _ban,
         Unban: _unban,
         SetRoomMembership: _set_room_membership,
+        SetVerified: _set_verified,
+        LabelPost: _label_post,
     }

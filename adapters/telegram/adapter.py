@@ -44,10 +44,12 @@ from bot.actions import (
     Button,
     DirectMessage,
     Kick,
+    LabelPost,
     LiftTimeout,
     Post,
     RemoveMessage,
     SetRoomMembership,
+    SetVerified,
     Timeout,
     Unban,
 )
@@ -128,6 +130,8 @@ class TelegramAdapter(Adapter):
             Ban: self._ban,
             Unban: self._unban,
             SetRoomMembership: self._set_room_membership,
+            LabelPost: self._unlabelled,
+            SetVerified: self._unlabelled,
         }
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -511,6 +515,11 @@ class TelegramAdapter(Adapter):
 
     async def _set_room_membership(self, a: SetRoomMembership) -> None:
         return None  # membership of a Telegram community is membership of its group; nothing to grant
+
+    async def _unlabelled(self, a: LabelPost | SetVerified) -> None:
+        # A bot can give a custom title only to an administrator, and cannot mark anyone else's posts:
+        # on Telegram verified professionals are listed by /experts alone.
+        return None
 
 
 @contextmanager

@@ -51,7 +51,8 @@ def register(r: Registry) -> None:
             ended, partner = await s.store.buddy_end(ctx.member.id, cid)
             if not ended:
                 raise UsageError("you have no buddy here to end; /buddy finds one")
-            ctx.private(f"Done. You're no longer looking for or paired with a buddy in {name}.")
+            done = f"Done. You're no longer looking for or paired with a buddy in {name}."
+            ctx.private(done if partner is None else f"{done} I won't suggest {await _name(ctx, partner)} to you again.")
             if partner is not None:
                 await _tell(ctx, partner, f"Your buddy pairing with {ctx.member.name} in {name} has ended. "
                                           "Send /buddy there whenever you'd like to find someone new.")

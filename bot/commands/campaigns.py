@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from bot.commands.context import CommandContext
 from bot.commands.registry import Param, Registry, Role, UsageError
-from bot.commands.wellbeing import pick_numbered
+from bot.commands.wellbeing import parse_number, pick_numbered
 from bot.member_features import When, parse_when
 
 MAX_ANNOUNCEMENT = 1500
 MAX_TITLE = 200
+EXCERPT = 60  # enough to tell announcements apart in a list
+MAX_ID = 2**31 - 1  # past the database's integer ids; a longer number typed is simply unknown
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT else flat[:EXCERPT - 1].rstrip() + "…"
 
 
 async def _schedule(ctx: CommandContext, kind: str, when: When, text: str) -> None:
@@ -22,12 +29,54 @@ async def _schedule(ctx: CommandContext, kind: str, when: When, text: str) -> No
                         reason=f"{when.describe(tz)}: {text}")
 
 
+async def _list_announcements(ctx: CommandContext) -> None:
+    # Numbered by their stored id, not their place in the list: two moderators cancelling at once
+    # must never hit the wrong one because the list shifted under them.
+    items = sorted(await ctx.services.store.active_items("announce", community=ctx.community),
+                   key=lambda item: item.run_at)
+    if not items:
+        ctx.reply("No announcements are waiting to be posted here.")
+        return
+    lines = ["Announcements waiting to be posted:"]
+    for item in items:
+        # Each is posted on the platform it was scheduled from; moderators of several see them all.
+        where = "" if item.platform == ctx.platform else f" on {item.platform}"
+        lines.append(f"#{item.id} {When(item.run_at, item.recurrence).describe(item.timezone)}{where}: "
+                     f"{_excerpt(item.text)}")
+    lines.append("Cancel one with /announce cancel N.")
+    ctx.reply("\n".join(lines))
+
+
+async def _cancel_announcement(ctx: CommandContext, ref: str | None) -> None:
+    s = ctx.services
+    n = parse_number(ref, "/announce list")
+    item = await s.store.item(n) if 0 < n <= MAX_ID else None
+    if item is None or item.kind != "announce":
+        raise UsageError(f"there is no announcement #{n}; /announce list shows them")
+    if item.community_id != ctx.community:
+        raise UsageError(f"announcement #{n} belongs to another community; cancel it there")
+    if not await s.store.cancel_item(item.id):
+        raise UsageError(f"announcement #{n} was already posted or cancelled")
+    await s.store.audit(at=s.clock(), platform=ctx.platform, actor=ctx.who, action="announce.cancel",
+                        community=ctx.community, reason=item.text)
+    ctx.reply(f"Cancelled announcement #{n}; it will not be posted: {_excerpt(item.text)}")
+
+
 def register(r: Registry) -> None:
-    @r.command("announce", "Post an announcement in this community's rooms: 2h, tomorrow 09:00, mon 18:00",
-               Param("when"), Param("text", kind="text"), role=Role.MODERATOR)
+    @r.command("announce", "Post an announcement in this community's rooms: 2h, tomorrow 09:00; 'list', 'cancel N'",
+               Param("when"), Param("text", kind="text", optional=True), role=Role.MODERATOR)
     async def announce(ctx: CommandContext) -> None:
+        first, rest = ctx.args["when"].lower(), ctx.args["text"]
+        if first == "list":
+            if rest:
+                raise UsageError("/announce list takes nothing after it")
+            await _list_announcements(ctx)
+            return
+        if first == "cancel":
+            await _cancel_announcement(ctx, rest)
+            return
         tz = ctx.services.communities[ctx.community].timezone
-        when, text = parse_when(f"{ctx.args['when']} {ctx.args['text']}", tz, ctx.services.clock())
+        when, text = parse_when(f"{ctx.args['when']} {rest or ''}", tz, ctx.services.clock())
         if not text:
             raise UsageError("what should I announce? Add it after the time")
         if len(text) > MAX_ANNOUNCEMENT:

@@ -148,12 +148,17 @@ def register(r: Registry) -> None:
         ctx.private("\n".join(lines))
 
 
-def pick_numbered(items: list, ref: str | None, listing: str):
-    """The item a person means by the number a listing showed them."""
+def parse_number(ref: str | None, listing: str) -> int:
+    """A number as a listing showed it, `3` or `#3`."""
     try:
-        n = int((ref or "").strip().lstrip("#"))
+        return int((ref or "").strip().lstrip("#"))
     except ValueError:
         raise UsageError(f"give the number {listing} shows, like 1") from None
+
+
+def pick_numbered(items: list, ref: str | None, listing: str):
+    """The item a person means by the number a listing showed them."""
+    n = parse_number(ref, listing)
     if not 1 <= n <= len(items):
         raise UsageError(f"there is no number {n}; {listing} shows them")
     return items[n - 1]

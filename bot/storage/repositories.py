@@ -886,6 +886,18 @@ class Store:
         async with self.sessions.begin() as s:
             await s.execute(update(ScheduledItem).where(ScheduledItem.id == item_id).values(**fields))
 
+    async def item(self, item_id: int) -> ScheduledItem | None:
+        async with self.sessions() as s:
+            return await s.get(ScheduledItem, item_id)
+
+    async def cancel_item(self, item_id: int) -> bool:
+        """Retire an item unless the scheduler took its last run first: what was cancelled never runs."""
+        async with self.sessions.begin() as s:
+            result = await s.execute(update(ScheduledItem)
+                                     .where(ScheduledItem.id == item_id, ScheduledItem.active.is_(True))
+                                     .values(active=False))
+            return result.rowcount == 1
+
     async def experts(self, cid: str) -> list[MemberInfo]:
         async with self.sessions() as s:
             q = (select(Member).join(Membership, Membership.member_id == Member.id)
@@ -901,16 +913,24 @@ class Store:
 
     async def buddy_opt_in(self, member_id: int, cid: str, detail: str | None, now: datetime) -> int | None:
         """Wait for a buddy; pair at once with the longest-waiting member on the same platform and with
-        the same detail. Returns the partner's member id when a pair was proposed."""
+        the same detail, never with someone whose pairing with this member ended. Returns the partner's
+        member id when a pair was proposed."""
         async with self.sessions.begin() as s:
             me = Buddy(community_id=cid, member_id=member_id, detail=detail, status="waiting", accepted=False,
                        created_at=now)
             s.add(me)
             await s.flush()
             platform = (await s.get(Member, member_id)).platform
+            # Ending a pairing (or saying no thanks to a suggestion) ends both sides' rows, each naming
+            # the other, so this member's own ended rows name everyone they must not meet again.
+            past = aliased(Buddy)
+            ended_with = (select(past.id)
+                          .where(past.community_id == cid, past.member_id == member_id, past.status == "ended",
+                                 past.partner_id == Buddy.member_id)
+                          .exists())
             q = (select(Buddy).join(Member, Member.id == Buddy.member_id)
                  .where(Buddy.community_id == cid, Buddy.status == "waiting", Buddy.member_id != member_id,
-                        Member.platform == platform,
+                        Member.platform == platform, ~ended_with,
                         Buddy.detail.is_(None) if detail is None else Buddy.detail == detail)
                  .order_by(Buddy.id).limit(1))
             other = (await s.execute(q)).scalar_one_or_none()

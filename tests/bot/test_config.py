@@ -50,6 +50,12 @@ def test_a_room_bound_to_two_communities_is_refused():
         parse_config(bad, env={})
 
 
+def test_the_verified_role_must_be_a_role_of_its_own():
+    bad = EXAMPLE_CONFIG.replace("verified_role_id = 300000000000000051", "verified_role_id = 300000000000000041")
+    with pytest.raises(ConfigError, match=r"communities\.t1d\.discord: verified_role_id must be a role of its own"):
+        parse_config(bad, env={})
+
+
 def test_missing_file_says_so(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "nope.toml")

@@ -129,6 +129,46 @@ async def test_announcements_and_meetings_post_in_the_room_once(console, clock):
     assert meeting not in out
 
 
+async def test_moderators_list_and_cancel_announcements_and_a_cancelled_one_never_posts(console, clock):
+    await console.run(["/announce tomorrow 09:00 Walk for diabetes on Saturday: meet at the park gates at ten, "
+                       "bring water and a snack", "/announce 2h Pump clinic Q&A tonight"], speaker="mira")
+    out = await console.run(["/announce list"], speaker="mira")
+    assert "[#t1d] Haven: Announcements waiting to be posted:" in out
+    listed = [line for line in out if line.startswith("[#t1d] #")]
+    assert [line.split(" ", 2)[2] for line in listed] == [
+        "Mon 02 Mar at 14:00 (Europe/London): Pump clinic Q&A tonight",
+        "Tue 03 Mar at 09:00 (Europe/London): Walk for diabetes on Saturday: meet at the park gates at te…",
+    ]
+    assert "[#t1d] Cancel one with /announce cancel N." in out
+    clinic = listed[0].split()[1]  # "#12": the number moderators type
+
+    out = await console.run([f"/announce cancel {clinic}"], speaker="bob")
+    assert "[#t1d] Haven: /announce is for moderators." in out
+    out = await console.run([f"/announce cancel {clinic}", "/announce list"], speaker="mira", community="long-covid")
+    assert f"[#long-covid] Haven: announcement {clinic} belongs to another community; cancel it there." in out
+    assert "[#long-covid] Haven: No announcements are waiting to be posted here." in out
+    out = await console.run(["/announce cancel 9999", "/announce cancel 99999999999999999999", "/announce cancel soon", f"/announce cancel {clinic}",
+                             f"/announce cancel {clinic}", "/announce list"], speaker="mira")
+    assert "[#t1d] Haven: there is no announcement #9999; /announce list shows them." in out
+    assert "[#t1d] Haven: there is no announcement #99999999999999999999; /announce list shows them." in out
+    assert "[#t1d] Haven: give the number /announce list shows, like 1." in out
+    assert f"[#t1d] Haven: Cancelled announcement {clinic}; it will not be posted: Pump clinic Q&A tonight" in out
+    assert f"[#t1d] Haven: announcement {clinic} was already posted or cancelled." in out
+    assert sum(line.startswith("[#t1d] #") for line in out) == 1
+    out = await console.run(["/audit"], speaker="mira")
+    assert any("announce.cancel" in line and "Pump clinic" in line for line in out)
+
+    # Later runs are new processes: the cancelled one stays cancelled, the other posts on time.
+    out = await console.run([], after=run_due_after(clock, hours=3))
+    assert not any("Pump clinic" in line for line in out)
+    out = await console.run(["/announce list"], speaker="mira", after=run_due_after(clock, days=1))
+    assert "[#t1d] Haven: 📣 Walk for diabetes on Saturday: meet at the park gates at ten, bring water and a snack" \
+        in out
+    assert not any("Pump clinic" in line for line in out)
+    out = await console.run(["/announce list"], speaker="mira")
+    assert "[#t1d] Haven: No announcements are waiting to be posted here." in out
+
+
 async def test_awareness_days_post_with_trusted_resources_once_a_year(console, clock):
     clock.now = datetime(2026, 11, 14, 8, 59, tzinfo=UTC)
     day = "[#t1d] Haven: Today is World Diabetes Day."
@@ -190,6 +230,31 @@ async def test_buddies_match_by_detail_and_learn_only_each_others_name(console):
     assert "[#t1d] Haven: there is no buddy suggestion to accept yet; /buddy shows where you are." in out
 
 
+async def test_a_pair_that_ended_is_never_suggested_again_either_way(console):
+    await console.run(["/buddy pump"], speaker="alice")
+    await console.run(["/buddy pump", "/buddy accept"], speaker="carol")
+    await console.run(["/buddy accept"], speaker="alice")
+    out = await console.run(["/buddy end"], speaker="carol")
+    assert "[dm @carol] Done. You're no longer looking for or paired with a buddy in Type 1 Diabetes. " \
+           "I won't suggest alice to you again." in out
+
+    waiting = "You're on the buddy list in Type 1 Diabetes. I'll tell you privately when I find someone who " \
+              "also said 'pump'."
+    out = await console.run(["/buddy pump"], speaker="carol")
+    assert f"[dm @carol] {waiting}" in out
+    out = await console.run(["/buddy pump"], speaker="alice")
+    assert f"[dm @alice] {waiting}" in out
+    out = await console.run(["/buddy pump"], speaker="dave")
+    assert any(line.startswith("[dm @dave] I found a buddy for you in Type 1 Diabetes: carol.") for line in out)
+
+    # Saying no thanks to a suggestion ends it too; the one who ended it is not offered alice again either.
+    out = await console.run(["/buddy end", "/buddy pump"], speaker="carol")
+    assert any(line.endswith("I won't suggest dave to you again.") for line in out)
+    assert f"[dm @carol] {waiting}" in out
+    out = await console.run(["/buddy pump"], speaker="dave")
+    assert any(line.startswith("[dm @dave] I found a buddy for you in Type 1 Diabetes: alice.") for line in out)
+
+
 async def test_forgetting_keeps_moderation_records_without_the_person(console):
     await console.run(["@bob: hello all"])
     await console.run(["/warn @bob please keep it kind"], speaker="mira")
@@ -212,6 +277,20 @@ async def test_verified_professionals_are_listed(console):
     assert any("verify" in line and "console:bob" in line for line in out)
     out = await console.run(["/unverify @bob", "/experts"], speaker="mira")
     assert "[#t1d] Haven: No one here is verified as a health professional yet." in out
+
+
+async def test_a_verified_professionals_posts_show_their_profession_beside_their_name(console):
+    await console.run(["@bob: hello all"])
+    await console.run(["/verify @bob diabetes specialist nurse"], speaker="mira")
+    out = await console.run(["@bob: Happy to talk about pump settings", "@carol: thanks bob",
+                             "@bob: call me on 07911 123456", "@bob: I want to end my life"])
+    assert "[#t1d] bob (verified: diabetes specialist nurse): Happy to talk about pump settings" in out
+    assert "[#t1d] carol: thanks bob" in out
+    assert not any("07911" in line for line in out if line.startswith("[#t1d] bob"))  # removed posts stay out
+    assert "[#t1d] bob (verified: diabetes specialist nurse): I want to end my life" in out
+    await console.run(["/unverify @bob"], speaker="mira")
+    out = await console.run(["@bob: back to being just bob"])
+    assert "[#t1d] bob: back to being just bob" in out
 
 
 async def test_checkins_come_with_a_chart_image_where_the_platform_shows_images(console):

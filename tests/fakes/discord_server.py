@@ -1,9 +1,9 @@
 """A Discord REST API and gateway on 127.0.0.1 that the real discord.py client can talk to.
 
-It keeps one guild with a category, text channels, a moderator role and a member role, and records
-every request so tests assert on what reached "Discord" rather than on objects they built. Events are
-pushed by the test (`push_message`, `push_slash`, ...) and numbered per gateway session, so RESUME
-replays exactly what a client missed.
+It keeps one guild with a category, text channels, and moderator, member and verified-professional
+roles, and records every request so tests assert on what reached "Discord" rather than on objects they
+built. Events are pushed by the test (`push_message`, `push_slash`, ...) and numbered per gateway
+session, so RESUME replays exactly what a client missed.
 
 Point a client at it with `api_base_url` and `gateway_url`.
 """
@@ -100,10 +100,12 @@ class FakeDiscord:
         self.everyone_role = self._role(self.guild_id, "@everyone", VIEW_AND_SEND, 0)
         self.moderator_role_id = self.snowflake()
         self.member_role_id = self.snowflake()
+        self.verified_role_id = self.snowflake()
         self.roles: dict[int, dict] = {
             self.guild_id: self.everyone_role,
             self.moderator_role_id: self._role(self.moderator_role_id, "Moderators", MANAGE_MESSAGES, 2),
             self.member_role_id: self._role(self.member_role_id, "Members", 0, 1),
+            self.verified_role_id: self._role(self.verified_role_id, "Verified professionals", 0, 1),
         }
         self.category_id = self.snowflake()
         self.channels: dict[int, dict] = {}
@@ -631,6 +633,8 @@ class FakeDiscord:
         user_id, role = int(request.match_info["user"]), request.match_info["role"]
         if user_id not in self.members:
             return self._error(404, 10007, "Unknown Member")
+        if int(role) not in self.roles:
+            return self._error(404, 10011, "Unknown Role")
         if role not in self.members[user_id]["roles"]:
             self.members[user_id]["roles"].append(role)
         return self._no_content()
@@ -639,6 +643,8 @@ class FakeDiscord:
         user_id, role = int(request.match_info["user"]), request.match_info["role"]
         if user_id not in self.members:
             return self._error(404, 10007, "Unknown Member")
+        if int(role) not in self.roles:
+            return self._error(404, 10011, "Unknown Role")
         if role in self.members[user_id]["roles"]:
             self.members[user_id]["roles"].remove(role)
         return self._no_content()

@@ -25,6 +25,7 @@ def example_config_on(fake: FakeDiscord, db_url: str, **settings: object):
         "300000000000000021": fake.mods_id,
         "300000000000000031": fake.moderator_role_id,
         "300000000000000041": fake.member_role_id,
+        "300000000000000051": fake.verified_role_id,
     }
     text = EXAMPLE_CONFIG
     for old, new in ids.items():

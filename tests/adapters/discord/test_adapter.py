@@ -10,7 +10,20 @@ import pytest
 
 from adapters.base import PermanentDeliveryError
 from adapters.discord.adapter import DiscordAdapter, DiscordStartError
-from bot.actions import Action, Ban, Button, DirectMessage, Kick, Post, RemoveMessage, SetRoomMembership, Timeout, Unban
+from bot.actions import (
+    Action,
+    Ban,
+    Button,
+    DirectMessage,
+    Kick,
+    LabelPost,
+    Post,
+    RemoveMessage,
+    SetRoomMembership,
+    SetVerified,
+    Timeout,
+    Unban,
+)
 from bot.config import Config
 from bot.events import ButtonPressed, CommandInvoked, Event, MessageCreated, MessageEdited
 from tests.fakes.discord_server import EPHEMERAL, FakeDiscord
@@ -39,7 +52,7 @@ class Sink:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def make_config(fake: FakeDiscord, token: str | None = "test-token") -> Config:
+def make_config(fake: FakeDiscord, token: str | None = "test-token", **binding: object) -> Config:
     return Config.model_validate(
         {
             "adapters": {"discord": {"api_base_url": fake.api_base_url, "gateway_url": fake.gateway_url}},
@@ -53,6 +66,8 @@ def make_config(fake: FakeDiscord, token: str | None = "test-token") -> Config:
                         "fallback_channel_id": fake.general_id,
                         "moderator_role_id": fake.moderator_role_id,
                         "member_role_id": fake.member_role_id,
+                        "verified_role_id": fake.verified_role_id,
+                        **binding,
                     },
                 }
             },
@@ -178,6 +193,42 @@ async def test_moderation_actions_reach_discord(fake, adapter):
     assert message_id not in fake.messages and bob not in fake.bans
     with pytest.raises(PermanentDeliveryError):
         await adapter.perform(Unban(platform="discord", chat_id=chat, user_id=str(bob)))
+
+
+async def test_verification_is_a_role_and_posts_are_not_relabelled(fake, adapter):
+    ana = fake.add_user("ana")
+    chat = str(fake.general_id)
+    await adapter.perform(SetVerified(platform="discord", chat_id=chat, user_id=str(ana), community="support", verified=True))
+    assert str(fake.verified_role_id) in fake.members[ana]["roles"]
+    (call,) = fake.calls_to("PUT", f"/guilds/{fake.guild_id}/members/{ana}/roles/{fake.verified_role_id}")
+    await adapter.perform(SetVerified(platform="discord", chat_id=chat, user_id=str(ana), community="support", verified=False))
+    assert str(fake.verified_role_id) not in fake.members[ana]["roles"]
+    before = len(fake.calls)
+    await adapter.perform(LabelPost(platform="discord", chat_id=chat, message_id="1", label="verified: nurse"))
+    assert len(fake.calls) == before
+
+
+async def test_without_a_verified_role_verification_leaves_discord_alone(fake, sink):
+    a = DiscordAdapter(make_config(fake, verified_role_id=None), guild_ready_timeout=0.05)
+    await asyncio.wait_for(a.start(sink), 10)
+    try:
+        ana = fake.add_user("ana")
+        await a.perform(SetVerified(platform="discord", chat_id=str(fake.general_id), user_id=str(ana), community="support", verified=True))
+        assert not fake.calls_to("PUT", f"/guilds/{fake.guild_id}/members/{ana}/roles/")
+        assert fake.members[ana]["roles"] == []
+    finally:
+        await a.stop()
+
+
+async def test_a_verified_role_deleted_in_discord_is_a_permanent_error(fake, sink):
+    a = DiscordAdapter(make_config(fake, verified_role_id=fake.snowflake()), guild_ready_timeout=0.05)
+    await asyncio.wait_for(a.start(sink), 10)
+    try:
+        ana = fake.add_user("ana")
+        with pytest.raises(PermanentDeliveryError, match="Unknown Role"):
+            await a.perform(SetVerified(platform="discord", chat_id=str(fake.general_id), user_id=str(ana), community="support", verified=True))
+    finally:
+        await a.stop()
 
 
 async def test_direct_message_to_closed_dms_falls_back_to_a_public_post(fake, adapter):

@@ -164,3 +164,19 @@ async def test_a_moderator_mute_times_the_member_out_on_discord(fake, app):
     until = datetime.fromisoformat(call.json["communication_disabled_until"])
     assert before + timedelta(minutes=10) <= until <= after + timedelta(minutes=10)
     assert fake.members[bob]["communication_disabled_until"] == call.json["communication_disabled_until"]
+
+
+async def test_verify_gives_the_verified_role_and_unverify_takes_it(fake, app):
+    mira = fake.add_user("mira", roles=(fake.moderator_role_id,))
+    ana = fake.add_user("ana")
+    response = await answer(fake, await fake.push_slash(mira, fake.general_id, "verify", {"member": ana, "args": "nurse"}))
+    assert response["data"]["content"] == "ana is now shown as a verified nurse."
+    assert str(fake.verified_role_id) in fake.members[ana]["roles"]
+    response = await answer(fake, await fake.push_slash(mira, fake.general_id, "unverify", {"member": ana}))
+    assert response["data"]["content"] == "ana is no longer shown as verified."
+    assert str(fake.verified_role_id) not in fake.members[ana]["roles"]
+    # A verified person's post is left as it is: the role is what shows beside their name.
+    await answer(fake, await fake.push_slash(mira, fake.general_id, "verify", {"member": ana, "args": "nurse"}))
+    await fake.push_message(fake.general_id, ana, "Happy to talk about pump settings")
+    await screened(app, 1)
+    assert not deleted(fake) and not fake.sent_messages(fake.general_id)

@@ -11,7 +11,20 @@ import pytest
 
 from adapters.base import DeliveryError, PermanentDeliveryError
 from adapters.telegram.adapter import TelegramAdapter
-from bot.actions import Action, Ban, Button, DirectMessage, Kick, LiftTimeout, Post, RemoveMessage, SetRoomMembership, Timeout
+from bot.actions import (
+    Action,
+    Ban,
+    Button,
+    DirectMessage,
+    Kick,
+    LabelPost,
+    LiftTimeout,
+    Post,
+    RemoveMessage,
+    SetRoomMembership,
+    SetVerified,
+    Timeout,
+)
 from bot.config import ConfigError, parse_config
 from bot.events import Actor, BotMembershipChanged, ButtonPressed, MemberJoined, MessageCreated, MessageEdited
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -331,6 +344,11 @@ async def test_moderation_actions(tg, adapter):
     assert tg.deleted == [(GROUP, msg)]
 
     assert await perform(adapter, SetRoomMembership(platform="telegram", chat_id=str(GROUP), user_id="1", community="hearts", member=True)) is None
+    # A bot cannot label a member's posts on Telegram: verification shows in /experts only.
+    calls = len(tg.calls)
+    assert await perform(adapter, SetVerified(platform="telegram", chat_id=str(GROUP), user_id="1", community="hearts", verified=True)) is None
+    assert await perform(adapter, LabelPost(platform="telegram", chat_id=str(GROUP), message_id="5", label="verified: nurse")) is None
+    assert len(tg.calls) == calls
 
 
 async def test_unknown_action_is_a_type_error(adapter):
