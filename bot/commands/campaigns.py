@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from bot.commands.context import CommandContext
-from bot.commands.registry import Param, Registry, Role, UsageError
+from bot.commands.registry import MAX_ID, Param, Registry, Role, UsageError
 from bot.commands.wellbeing import parse_number, pick_numbered
 from bot.member_features import When, parse_when
 
 MAX_ANNOUNCEMENT = 1500
 MAX_TITLE = 200
 EXCERPT = 60  # enough to tell announcements apart in a list
-MAX_ID = 2**31 - 1  # past the database's integer ids; a longer number typed is simply unknown
 
 
 def _excerpt(text: str) -> str:

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from bot.commands.context import CommandContext
 
 MAX_ARGS_LENGTH = 2000
+# The largest id the databases store (a 32-bit integer on PostgreSQL); a longer number typed is unknown,
+# and passing it on would make the query fail instead of saying so.
+MAX_ID = 2**31 - 1
 
 
 class Role(IntEnum):
@@ -133,6 +136,8 @@ def split_args(params: tuple[Param, ...], raw: str) -> dict[str, Any]:
                 values[p.name] = int(token.lstrip("#"))
             except ValueError:
                 raise UsageError(f"{p.name} must be a number, not '{token}'") from None
+            if not 0 <= values[p.name] <= MAX_ID:
+                raise UsageError(f"there is no {p.name} #{token.lstrip('#')}")
         elif p.kind == "duration":
             values[p.name] = parse_duration(token)
         elif p.kind == "member":

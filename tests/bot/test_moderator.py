@@ -114,3 +114,12 @@ async def test_stats_count_what_happened(console):
     assert "Messages screened: 3" in text
     assert "crisis.self 1" in text and "pii 1" in text
     assert "Crisis incidents opened: 1; median time to acknowledge: 0.0 min" in text
+
+
+async def test_a_number_too_long_for_any_id_is_unknown_not_a_failure(console):
+    huge = "99999999999999999999"
+    out = await console.run([f"/case {huge}", f"/ack {huge}", f"/approve {huge}", f"/reply {huge} hello"],
+                            speaker="mira")
+    assert f"[#t1d] Haven: there is no number #{huge}." in out  # /case and /approve
+    assert f"[#t1d] Haven: there is no incident #{huge}." in out  # /ack and /reply
+    assert not any("went wrong" in line.lower() for line in out)
