@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 MAX_PROFESSION = 60
 
 
-def _shown(ctx: CommandContext, target: MemberInfo, *, verified: bool) -> SetVerified:
+def shown_as_verified(ctx: CommandContext, target: MemberInfo, *, verified: bool,
+                      community: str | None = None) -> SetVerified:
     """Platforms that mark verified people themselves (a Discord role) follow Haven; others ignore it."""
     return SetVerified(platform=target.platform, chat_id=ctx.event.chat_id, user_id=target.user_id,
-                       community=ctx.community, verified=verified)
+                       community=community or ctx.community, verified=verified)
 
 
 def register(r: Registry) -> None:
@@ -32,7 +33,7 @@ def register(r: Registry) -> None:
         await s.store.set_member_fields(target.id, profession=profession)
         await s.store.audit(at=s.clock(), platform=ctx.platform, actor=ctx.who, action="verify",
                             community=ctx.community, target=target.handle, reason=profession)
-        ctx.actions.append(_shown(ctx, target, verified=True))
+        ctx.actions.append(shown_as_verified(ctx, target, verified=True))
         ctx.reply(f"{target.name} is now shown as a verified {profession}.")
 
     @r.command("unverify", "Remove a member's verified profession", Param("member", "member"), role=Role.MODERATOR)
@@ -44,7 +45,7 @@ def register(r: Registry) -> None:
         await s.store.set_member_fields(target.id, profession=None)
         await s.store.audit(at=s.clock(), platform=ctx.platform, actor=ctx.who, action="unverify",
                             community=ctx.community, target=target.handle, reason=target.profession)
-        ctx.actions.append(_shown(ctx, target, verified=False))
+        ctx.actions.append(shown_as_verified(ctx, target, verified=False))
         ctx.reply(f"{target.name} is no longer shown as verified.")
 
     @r.command("experts", "Verified health professionals in this community")

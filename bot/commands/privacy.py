@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.actions import DirectMessage
 from bot.commands.context import CommandContext
+from bot.commands.experts import shown_as_verified
 from bot.commands.registry import Param, Registry, UsageError
 
 EXPORT_NAME = "haven-mydata.json"
@@ -53,7 +54,13 @@ def register(r: Registry) -> None:
         if confirm != "confirm":
             raise UsageError("to erase your data, send exactly /forgetme confirm")
         me = ctx.member
+        # A verified role given on the platform goes with the profession it showed. Any community on the
+        # platform may have given it (one needs no membership to be verified), and platforms without such
+        # a role ignore the action.
+        shown_in = [cid for cid in s.communities.ids() if s.communities.rooms(cid, me.platform)] if me.profession else []
         done = await s.store.forget_member(me.id)
+        for community in shown_in:
+            ctx.actions.append(shown_as_verified(ctx, me, verified=False, community=community))
         for partner_id in done["partners"]:
             other = await s.store.member_by_id(partner_id)
             if other is not None:

@@ -175,6 +175,10 @@ async def test_verify_gives_the_verified_role_and_unverify_takes_it(fake, app):
     response = await answer(fake, await fake.push_slash(mira, fake.general_id, "unverify", {"member": ana}))
     assert response["data"]["content"] == "ana is no longer shown as verified."
     assert str(fake.verified_role_id) not in fake.members[ana]["roles"]
+    # Erasing their data takes the role that showed the profession away too.
+    await answer(fake, await fake.push_slash(mira, fake.general_id, "verify", {"member": ana, "args": "nurse"}))
+    await answer(fake, await fake.push_slash(ana, fake.general_id, "forgetme", {"args": "confirm"}))
+    await fake.wait_for(lambda: str(fake.verified_role_id) not in fake.members[ana]["roles"], timeout=5)
     # A verified person's post is left as it is: the role is what shows beside their name.
     await answer(fake, await fake.push_slash(mira, fake.general_id, "verify", {"member": ana, "args": "nurse"}))
     await fake.push_message(fake.general_id, ana, "Happy to talk about pump settings")
