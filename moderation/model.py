@@ -1,7 +1,8 @@
 """A small linear text model shipped as data: word and word-pair weights in a JSON file.
 
-Used where phrase lists cannot carry the judgement alone (SMS-style spam). The weights come from
-`moderation/training/train.py`; scoring is a handful of dict look-ups, no numpy, no download.
+Used where phrase lists cannot carry the judgement alone (SMS-style spam, long posts about risk).
+The weights come from `moderation/training/train.py`; scoring is a handful of dict look-ups, no
+numpy, no download.
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ class TextModel:
     weights: dict[str, float]
     threshold: float  # probability at or above which the model flags
     person: bool = False  # whether the model reads the person features too
+    # Whether the weight sum is divided by the square root of the text's feature count, so a long
+    # post does not score high merely by holding many mildly weighted words (the crisis model).
+    length_norm: bool = False
     # The weights split by kind: words alone, and word pairs keyed by the two tokens, so scoring
     # looks a pair up without joining it into a string first.
     _words: dict[str, float] = field(init=False, repr=False, compare=False)
@@ -121,11 +125,13 @@ class TextModel:
         path = resources.files("moderation") / "data" / "models" / f"{name}.json"
         raw = json.loads(path.read_text("utf-8"))
         return cls.build(float(raw["bias"]), {k: float(v) for k, v in raw["weights"].items()},
-                         float(raw["threshold"]), bool(raw.get("person", False)))
+                         float(raw["threshold"]), bool(raw.get("person", False)),
+                         bool(raw.get("length_norm", False)))
 
     @classmethod
-    def build(cls, bias: float, weights: dict[str, float], threshold: float, person: bool = False) -> TextModel:
-        return cls(bias, weights, threshold, person)
+    def build(cls, bias: float, weights: dict[str, float], threshold: float, person: bool = False,
+              length_norm: bool = False) -> TextModel:
+        return cls(bias, weights, threshold, person, length_norm)
 
     def flags(self, normalized_text: str) -> float | None:
         """The score if it reaches the threshold, else None. Which messages are worth scoring is the
@@ -134,7 +140,10 @@ class TextModel:
         return score if score >= self.threshold else None
 
     def score(self, normalized_text: str) -> float:
-        if self.person or not normalized_text.isascii():
+        if self.length_norm:
+            feats = features(normalized_text, self.person)
+            z = self.bias + sum(map(self.weights.get, feats, repeat(0.0))) / math.sqrt(max(len(feats), 1))
+        elif self.person or not normalized_text.isascii():
             z = self.bias + sum(map(self.weights.get, features(normalized_text, self.person), repeat(0.0)))
         else:
             # the same features as `features`, each distinct word and pair counted once
