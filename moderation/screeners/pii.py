@@ -354,7 +354,11 @@ class PiiScreener:
                 continue
             if _PHONE_CONTEXT.search(text, max(0, m.start() - 40), m.start()) and not self._public_digits(digits, regions):
                 claim("phone", m.start(), m.end())
-        for region in regions if _matcher_may_find(text, taken) else ():
+        for region in regions:
+            # asked again for each region: a number the last region found may have claimed the
+            # only digits left, and any match of the next region would overlap it
+            if not _matcher_may_find(text, taken):
+                break
             for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
                 if _overlaps(match.start, match.end, taken):
                     continue
