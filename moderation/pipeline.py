@@ -135,7 +135,7 @@ class Pipeline:
                     or (found & _SPELLED and ("." in low or "dot" in low))
                 ):
                     return ALLOW
-                message = Message.build(text, locale, Normalized(text, low, []), [])
+                message = Message(text, locale, Normalized(text, low, []), [])
             else:
                 message = self._message(text, locale, filters, flags)
                 if message is None:
@@ -143,7 +143,7 @@ class Pipeline:
         except Exception as err:  # noqa: BLE001 - fail safe: hold the message, keep screening
             logger.exception("screener lexicon failed")
             flags.append(_failure("lexicon", err))
-            message = Message.build(text, locale, Normalized(text, text.lower(), []), [])
+            message = Message(text, locale, Normalized(text, text.lower(), []), [])
         for screener in self.screeners if message.hits else self._hitless:
             try:
                 flags.extend(screener.screen(message))
@@ -166,9 +166,9 @@ class Pipeline:
         if not hits and not filters and self._plain_shortcut and _plain(text, normalized.text):
             return None
         if not filters:
-            return Message.build(text, locale, normalized, hits)
+            return Message(text, locale, normalized, hits)
         hits, filter_hits = _apply_filters(filters, normalized.text, hits)
-        message = Message.build(text, locale, normalized, hits)
+        message = Message(text, locale, normalized, hits)
         flags.extend(
             make_flag(FILTER_CATEGORY, 1, f"filter: {hit.entry.phrase}",
                       [message.span(hit.start, hit.end, FILTER_CATEGORY)])
