@@ -14,8 +14,7 @@ from importlib import resources
 
 import ahocorasick
 import phonenumbers
-from phonenumbers import Leniency, PhoneMetadata, PhoneNumberType
-from phonenumbers.phonenumberutil import COUNTRY_CODES_FOR_NON_GEO_REGIONS, SUPPORTED_REGIONS
+from phonenumbers import Leniency, PhoneNumberType
 
 from moderation.screeners.base import Message, make_flag
 from moderation.verdict import Flag, Span
@@ -395,15 +394,11 @@ class PiiScreener:
 # The fewest digits of any valid number in the phonenumbers metadata; the matcher (leniency VALID)
 # finds nothing shorter. Its candidates are digit blocks with at most four punctuation characters
 # between them, so a valid one holds this many digits with at most four other characters between
-# neighbours.
-_FEWEST_DIGITS = min(
-    min(metadata.general_desc.possible_length)
-    for metadata in (
-        *(PhoneMetadata.metadata_for_region(r) for r in SUPPORTED_REGIONS),
-        *(PhoneMetadata.metadata_for_nongeo_region(c) for c in COUNTRY_CODES_FOR_NON_GEO_REGIONS),
-    )
-)
-_MATCHER_CANDIDATE = re.compile(rf"\d(?:\D{{0,4}}\d){{{_FEWEST_DIGITS - 1}}}")
+# neighbours. Written down rather than derived here: deriving it loads the metadata of every region,
+# which took longer than starting `screen --jsonl` otherwise; tests/moderation/test_properties.py
+# derives it from the installed metadata.
+FEWEST_PHONE_DIGITS = 4
+_MATCHER_CANDIDATE = re.compile(rf"\d(?:\D{{0,4}}\d){{{FEWEST_PHONE_DIGITS - 1}}}")
 
 
 def _matcher_may_find(text: str, taken: list[tuple[int, int]]) -> bool:
