@@ -1,6 +1,6 @@
 """How fast Haven screens chat, against the filter most bot cogs use.
 
-    .venv/bin/python benchmarks/screening.py [--messages 20000] [--seed 1] [--skip-cli]
+    .venv/bin/python benchmarks/screening.py [--messages 20000] [--seed 1] [--skip-cli] [--cli-messages N]
 
 Pinned to one core. Generates a deterministic mix of chat-length messages (mostly everyday talk,
 some in es/fr/de/pt, some with numbers, links, personal data, insults, spam and people in crisis),
@@ -8,7 +8,9 @@ then times, on the same messages:
   - the full pipeline in process (`Pipeline.screen`, every screener),
   - the baseline: one Python `re` alternation with `\\b` word boundaries over as many patterns as
     the lexicons hold (what a typical cog does with its word list),
-  - `python -m bot screen --jsonl` in a subprocess, end to end (start-up included),
+  - `python -m bot screen --jsonl` in a subprocess, end to end (start-up included), on the same
+    messages or, with --cli-messages, on that many from the same generator (start-up weighs less
+    on more lines),
 and the memory the loaded pipeline holds (tracemalloc).
 """
 
@@ -129,6 +131,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--cli-messages", type=int, help="lines for screen --jsonl (default: --messages)")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -161,8 +164,9 @@ def main() -> int:
     print(f"baseline re alternation:   {base_rate:>10,.0f} msg/s ({patterns} patterns)")
     print(f"ratio pipeline/baseline:   {pipe_rate / base_rate:>10.1f}x")
     if not args.skip_cli:
-        cli_rate = run_cli(messages)
-        print(f"screen --jsonl subprocess: {cli_rate:>10,.0f} msg/s (start-up included)")
+        cli_messages = messages if args.cli_messages is None else make_messages(args.cli_messages, args.seed)
+        cli_rate = run_cli(cli_messages)
+        print(f"screen --jsonl subprocess: {cli_rate:>10,.0f} msg/s (start-up included, {len(cli_messages)} lines)")
         print(f"ratio screen --jsonl/baseline: {cli_rate / base_rate:>6.1f}x")
     print(f"loaded pipeline memory:    {memory:>10.1f} MB (tracemalloc)")
     return 0

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.config import LOCALE_RE, Config, ConfigError, load_config
+# `screen` and `eval` need only the moderation package; asyncio and the config (pydantic) are
+# imported by the commands that use them, so a `screen --jsonl` run in a pipeline starts quickly.
+if TYPE_CHECKING:
+    from bot.config import Config
 
 log = logging.getLogger("haven")
 
@@ -64,6 +66,8 @@ def _logging(config: Config | None, level: str | None = None) -> None:
 
 
 def _load(path: str) -> Config:
+    from bot.config import ConfigError, load_config
+
     try:
         return load_config(path)
     except ConfigError as e:
@@ -74,6 +78,7 @@ def _load(path: str) -> Config:
 async def _console(args: argparse.Namespace, config: Config) -> int:
     from adapters.console import ConsoleAdapter
     from bot.app import App
+    from bot.config import LOCALE_RE
 
     community = args.community or next(iter(config.communities))
     if community not in config.communities:
@@ -102,6 +107,9 @@ async def _console(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run(config: Config) -> int:
+    import asyncio
+    import signal
+
     from bot.app import App
 
     adapters = []
@@ -146,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[0] == "screen":
             return moderation_cli.run_screen(argv[1:], sys.stdin, sys.stdout)
         return moderation_cli.run_eval(argv[1:], sys.stdout)
+    import asyncio
+
+    from bot.config import ConfigError, load_config
+
     args = _parser().parse_args(argv)
     if args.command == "check-config":
         try:

@@ -24,24 +24,24 @@ _DIGIT = re.compile(r"\d")
 _NUMBER_NAMES = tuple(f"<{n}>" for n in range(13))  # a number's feature: its length, up to 12
 
 # `_ASCII_TOKEN` without a regex match per token, for the scoring path. Every ASCII character that
-# is never part of a token becomes a space and "$!?" become tokens of their own, so splitting on
-# whitespace gives the same tokens wherever a word is only letters (with at most one inner
-# apostrophe) or only digits. `_ASCII_AWKWARD` finds every other place, and those texts take the
-# regex: an apostrophe not between two letters or a second one in a word ("'quote'", "rock'n'roll",
-# "90's"), a digit beside a letter ("k1ll") and numbers of five digits or more (see
-# `_SHORT_NUMBERS`). The search starts only on digits and apostrophes, so chat passes quickly.
+# is never part of a token becomes a space, "$!?" become tokens of their own and every digit becomes
+# "0", so splitting on whitespace gives the same tokens, a number spelled as zeros of its length,
+# wherever a word is only letters (with at most one inner apostrophe) or only digits. The model's
+# number features are stored under those zeros too (see `_ZEROS`), so no token needs renaming.
+# `_ASCII_AWKWARD` finds every other place, and those texts take the regex: an apostrophe not
+# between two letters or a second one in a word ("'quote'", "rock'n'roll", "90's"), a digit beside
+# a letter ("k1ll") and numbers of thirteen digits or more (all named "<12>"). The search starts
+# only on digits and apostrophes, so chat passes quickly.
 _ASCII_SPLIT = str.maketrans({
-    c: c if c in ascii_letters or c in digits or c == "'" else f" {c} " if c in "$!?" else " "
+    c: c if c in ascii_letters or c == "'" else "0" if c in digits else f" {c} " if c in "$!?" else " "
     for c in map(chr, range(128))
 })
 _ASCII_AWKWARD = re.compile(
-    r"'(?:(?<![a-zA-Z].)|(?![a-zA-Z])|[a-zA-Z]+')|[0-9](?:(?<=[a-zA-Z].)|(?=[a-zA-Z]|[0-9]{4}))"
+    r"'(?:(?<![a-zA-Z].)|(?![a-zA-Z])|[a-zA-Z]+')|[0-9](?:(?<=[a-zA-Z].)|(?=[a-zA-Z]|[0-9]{12}))"
 )
-# Every token of up to four digits mapped to its number's feature and any other token to itself by
-# one dict look-up, instead of testing each token for a digit.
-_SHORT_NUMBERS = {
-    str(n).zfill(width): _NUMBER_NAMES[width] for width in range(1, 5) for n in range(10**width)
-}
+# A number's feature as the scoring path spells it: "<3>" is "000". Training never produces a
+# feature made of digits, so these keys cannot collide with a word.
+_ZEROS = {name: "0" * width for width, name in enumerate(_NUMBER_NAMES) if width}
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
@@ -88,11 +88,10 @@ def features(text: str, person: bool = False) -> set[str]:
 
 
 def _ascii_tokens(text: str) -> list[str]:
-    """`features`' tokens of an ASCII text, numbers already named by their length."""
+    """`features`' tokens of an ASCII text, numbers spelled as zeros of their length (see `_ZEROS`)."""
     if _ASCII_AWKWARD.search(text):
-        return [t if not t[0].isdigit() else _NUMBER_NAMES[min(len(t), 12)] for t in _ASCII_TOKEN.findall(text)]
-    tokens = text.translate(_ASCII_SPLIT).split()
-    return [*map(_SHORT_NUMBERS.get, tokens, tokens)]
+        return [t if not t[0].isdigit() else "0" * min(len(t), 12) for t in _ASCII_TOKEN.findall(text)]
+    return text.translate(_ASCII_SPLIT).split()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +104,8 @@ class TextModel:
     # post does not score high merely by holding many mildly weighted words (the crisis model).
     length_norm: bool = False
     # The weights split by kind: words alone, and word pairs keyed by the two tokens, so scoring
-    # looks a pair up without joining it into a string first.
+    # looks a pair up without joining it into a string first; numbers spelled as `_ascii_tokens`
+    # spells them.
     _words: dict[str, float] = field(init=False, repr=False, compare=False)
     _pairs: dict[tuple[str, str], float] = field(init=False, repr=False, compare=False)
 
@@ -113,10 +113,11 @@ class TextModel:
         words, pairs = {}, {}
         for key, weight in self.weights.items():
             first, space, second = key.partition(" ")
+            first = _ZEROS.get(first, first)
             if space:
-                pairs[first, second] = weight
+                pairs[first, _ZEROS.get(second, second)] = weight
             else:
-                words[key] = weight
+                words[first] = weight
         object.__setattr__(self, "_words", words)
         object.__setattr__(self, "_pairs", pairs)
 

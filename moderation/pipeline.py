@@ -38,8 +38,12 @@ ALLOWABLE = frozenset({"abuse", "spam"})
 # spam numbers), "@" (e-mail, mentions), currency, links, words in capitals (shouting spam). A
 # message with none of these, no lexicon hit, no spelled-out e-mail and too short for the crisis
 # model is "plain": every built-in screener returns nothing for it (`quiet_when_plain`), so the
-# pipeline answers without calling them. Most chat is plain.
-_CUES = re.compile(r"[\d@£$€]|://|www\.|(?i:\.(?:com|net|org|ly|gg|io)\b)|\b[A-Z]{3,}\b")
+# pipeline answers without calling them. Most chat is plain. One regex for all of them would be
+# tried at every position of the text; the parts start on a character the engine skips to, or are
+# plain substring tests, and the two rarer ones run only after their literal is found.
+_CUE_CHAR = re.compile(r"[\d@£$€]")
+_DOMAIN = re.compile(r"\.(?:com|net|org|ly|gg|io)\b", re.IGNORECASE)
+_CAPITALS = re.compile(r"\b[A-Z]{3,}\b")
 
 # Most chat is ASCII, and ASCII text folds to its lower case unless it holds a leetspeak character
 # beside a letter, a run of three letters or spaced-out letters. The literal signs of those, the
@@ -131,7 +135,7 @@ class Pipeline:
                     or (found & _SPELLED and ("." in low or "dot" in low))
                 ):
                     return ALLOW
-                message = Message.build(text, locale, Normalized(text, low, []), [])
+                message = Message(text, locale, Normalized(text, low, []), [])
             else:
                 message = self._message(text, locale, filters, flags)
                 if message is None:
@@ -139,7 +143,7 @@ class Pipeline:
         except Exception as err:  # noqa: BLE001 - fail safe: hold the message, keep screening
             logger.exception("screener lexicon failed")
             flags.append(_failure("lexicon", err))
-            message = Message.build(text, locale, Normalized(text, text.lower(), []), [])
+            message = Message(text, locale, Normalized(text, text.lower(), []), [])
         for screener in self.screeners if message.hits else self._hitless:
             try:
                 flags.extend(screener.screen(message))
@@ -162,9 +166,9 @@ class Pipeline:
         if not hits and not filters and self._plain_shortcut and _plain(text, normalized.text):
             return None
         if not filters:
-            return Message.build(text, locale, normalized, hits)
+            return Message(text, locale, normalized, hits)
         hits, filter_hits = _apply_filters(filters, normalized.text, hits)
-        message = Message.build(text, locale, normalized, hits)
+        message = Message(text, locale, normalized, hits)
         flags.extend(
             make_flag(FILTER_CATEGORY, 1, f"filter: {hit.entry.phrase}",
                       [message.span(hit.start, hit.end, FILTER_CATEGORY)])
@@ -174,7 +178,8 @@ class Pipeline:
 
 
 def _plain(text: str, folded: str) -> bool:
-    if _CUES.search(text) or crisis.eligible(folded):
+    if (_CUE_CHAR.search(text) or "://" in text or "www." in text or ("." in text and _DOMAIN.search(text))
+            or (_SHOUT.search(text) and _CAPITALS.search(text)) or crisis.eligible(folded)):
         return False
     return not (("dot" in folded or "." in folded) and SPELLED_AT.search(folded))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
 from moderation.lexicon import Hit
@@ -11,22 +10,23 @@ from moderation.normalize import Normalized
 from moderation.verdict import Action, Flag, Span
 
 
-@dataclass(frozen=True, slots=True)
 class Message:
-    """One message as every screener sees it; built once per `Pipeline.screen` call."""
+    """One message as every screener sees it; built once per `Pipeline.screen` call and only read
+    after that. A plain slotted class rather than a frozen dataclass: a frozen dataclass assigns
+    each field through `object.__setattr__`, which cost more than some screeners' whole work."""
 
-    text: str  # as written
-    locale: str
-    normalized: Normalized
-    hits: tuple[Hit, ...]  # lexicon hits on the normalised text, guards already applied
-    by_family: dict[str, list[Hit]]
+    __slots__ = ("text", "locale", "normalized", "hits", "by_family")
 
-    @classmethod
-    def build(cls, text: str, locale: str, normalized: Normalized, hits: list[Hit]) -> Message:
+    def __init__(self, text: str, locale: str, normalized: Normalized, hits: list[Hit]) -> None:
+        self.text = text  # as written
+        self.locale = locale
+        self.normalized = normalized
+        # lexicon hits on the normalised text, guards already applied
+        self.hits: tuple[Hit, ...] = tuple(hits)
         by_family: dict[str, list[Hit]] = {}
         for hit in hits:
             by_family.setdefault(hit.entry.rule.family, []).append(hit)
-        return cls(text, locale, normalized, tuple(hits), by_family)
+        self.by_family = by_family
 
     def span(self, start: int, end: int, category: str) -> Span:
         """A span on the normalised text, mapped back to the original offsets."""

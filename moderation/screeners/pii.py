@@ -14,8 +14,7 @@ from importlib import resources
 
 import ahocorasick
 import phonenumbers
-from phonenumbers import Leniency, PhoneMetadata, PhoneNumberType
-from phonenumbers.phonenumberutil import COUNTRY_CODES_FOR_NON_GEO_REGIONS, SUPPORTED_REGIONS
+from phonenumbers import Leniency, PhoneNumberType
 
 from moderation.screeners.base import Message, make_flag
 from moderation.verdict import Flag, Span
@@ -375,7 +374,11 @@ class PiiScreener:
                     and not _ORGANISATION_LINE.search(text, max(0, m.start() - 40), m.start())
                     and not self._public_digits(digits, regions)):
                 claim("phone", m.start(), m.end())
-        for region in regions if _matcher_may_find(text, taken) else ():
+        for region in regions:
+            # asked again for each region: a number the last region found may have claimed the
+            # only digits left, and any match of the next region would overlap it
+            if not _matcher_may_find(text, taken):
+                break
             for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
                 if _overlaps(match.start, match.end, taken):
                     continue
@@ -414,15 +417,11 @@ class PiiScreener:
 # The fewest digits of any valid number in the phonenumbers metadata; the matcher (leniency VALID)
 # finds nothing shorter. Its candidates are digit blocks with at most four punctuation characters
 # between them, so a valid one holds this many digits with at most four other characters between
-# neighbours.
-_FEWEST_DIGITS = min(
-    min(metadata.general_desc.possible_length)
-    for metadata in (
-        *(PhoneMetadata.metadata_for_region(r) for r in SUPPORTED_REGIONS),
-        *(PhoneMetadata.metadata_for_nongeo_region(c) for c in COUNTRY_CODES_FOR_NON_GEO_REGIONS),
-    )
-)
-_MATCHER_CANDIDATE = re.compile(rf"\d(?:\D{{0,4}}\d){{{_FEWEST_DIGITS - 1}}}")
+# neighbours. Written down rather than derived here: deriving it loads the metadata of every region,
+# which took longer than starting `screen --jsonl` otherwise; tests/moderation/test_properties.py
+# derives it from the installed metadata.
+FEWEST_PHONE_DIGITS = 4
+_MATCHER_CANDIDATE = re.compile(rf"\d(?:\D{{0,4}}\d){{{FEWEST_PHONE_DIGITS - 1}}}")
 
 
 def _matcher_may_find(text: str, taken: list[tuple[int, int]]) -> bool:

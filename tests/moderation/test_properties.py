@@ -79,7 +79,7 @@ def test_pii_shortcuts_never_hide_personal_data(pipeline, text: str, locale: str
     from moderation.screeners.base import Message
 
     screener = next(s for s in pipeline.screeners if s.name == "pii")
-    message = Message.build(text, locale, normalize(text), [])
+    message = Message(text, locale, normalize(text), [])
     with (mock.patch.object(pii, "_may_hold_pii", lambda _text: True),
           mock.patch.object(pii, "_matcher_may_find", lambda _text, _taken: True)):
         every_pattern = screener.screen(message)
@@ -117,3 +117,21 @@ def test_automaton_keys_stand_for_spelled_at(text: str) -> None:
     for _, kind in automaton.iter(text):
         found |= kind
     assert bool(found & pl._SPELLED) == bool(SPELLED_AT.search(text))
+
+
+def test_fewest_phone_digits_is_that_of_the_metadata() -> None:
+    """The PII screener skips the phonenumbers matcher on text with fewer digits in a row than the
+    shortest valid number anywhere; the figure is written down, so check it against the metadata."""
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.phonenumberutil import COUNTRY_CODES_FOR_NON_GEO_REGIONS, SUPPORTED_REGIONS
+
+    from moderation.screeners import pii
+
+    fewest = min(
+        min(metadata.general_desc.possible_length)
+        for metadata in (
+            *(PhoneMetadata.metadata_for_region(r) for r in SUPPORTED_REGIONS),
+            *(PhoneMetadata.metadata_for_nongeo_region(c) for c in COUNTRY_CODES_FOR_NON_GEO_REGIONS),
+        )
+    )
+    assert pii.FEWEST_PHONE_DIGITS == fewest
