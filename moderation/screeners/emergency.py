@@ -19,11 +19,28 @@ _MMOL_SEVERE = 3.0  # below 3.0 mmol/L is a level 2 (serious) hypo
 _MGDL_SEVERE = (20, 54)  # the same threshold in mg/dL; lower numbers are mmol/L readings
 
 
+# "ketones are 3.5": blood ketones of 3.0 mmol/L or more with vomiting is how diabetic ketoacidosis
+# shows, and it needs a hospital the same day.
+_KETONES = re.compile(r"\bketones?\b\D{0,16}?(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)(?![\d.,]*\d)")
+_KETONES_SEVERE = 3.0
+
+
 def low_reading(text: str) -> re.Match | None:
     for m in _READING.finditer(text):
         value = float(m.group(1).replace(",", "."))
         if value < _MMOL_SEVERE and value > 0 or _MGDL_SEVERE[0] <= value < _MGDL_SEVERE[1]:
             return m
+    return None
+
+
+def dangerous_reading(text: str) -> tuple[str, re.Match] | None:
+    """A low glucose or a high ketone reading, with how a moderator should read it."""
+    low = low_reading(text)
+    if low is not None:
+        return "low reading", low
+    for m in _KETONES.finditer(text):
+        if float(m.group(1).replace(",", ".")) >= _KETONES_SEVERE:
+            return "high ketones", m
     return None
 
 
@@ -40,12 +57,13 @@ class EmergencyScreener:
         signs = {h.entry.phrase: h for h in hits if h.entry.rule.name == "sign"}
         reading = None
         if anchors or signs:
-            reading = low_reading(message.normalized.text)
+            reading = dangerous_reading(message.normalized.text)
         if (anchors or reading) and len(anchors) + len(signs) + (reading is not None) >= 2:
             spans = [message.span(h.start, h.end, CATEGORY) for h in (*anchors.values(), *signs.values())]
             names = [*anchors, *signs]
             if reading:
-                spans.append(message.span(reading.start(1), reading.end(1), CATEGORY))
-                names.insert(0, f"low reading {reading.group(1)}")
+                kind, m = reading
+                spans.append(message.span(m.start(1), m.end(1), CATEGORY))
+                names.insert(0, f"{kind} {m.group(1)}")
             flags.append(make_flag(CATEGORY, 4, f"{CATEGORY} signs together: {', '.join(names)}", spans))
         return flags
