@@ -21,6 +21,10 @@ class Action:
     # sent and retried until the platform accepts them.
     durable: bool = False
     dedupe_key: str | None = None
+    # A durable action stored before it reached the dispatcher (a crisis card, in its incident's
+    # transaction): its outbox id, None if its dedupe key was stored already, and whether older items
+    # of its chat wait to be sent before it. Not part of what is stored.
+    stored: tuple[int | None, bool] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +142,8 @@ def encode(action: Action) -> dict:
     """A JSON-safe form of an action, for the outbox."""
     out: dict = {"type": type(action).__name__}
     for f in fields(action):
+        if f.name == "stored":
+            continue
         value = getattr(action, f.name)
         if isinstance(value, datetime):
             value = {"datetime": value.isoformat()}
@@ -166,3 +172,9 @@ def chat_key(action: Action) -> str:
     """Where an action lands, so the outbox keeps the order of what one chat sees."""
     target = getattr(action, "chat_id", None) or getattr(action, "user_id", "")
     return f"{action.platform}:{target}"
+
+
+def outbox_item(action: Action) -> dict:
+    """What the outbox stores of a durable action (see `Store.outbox_add`)."""
+    return {"platform": action.platform, "chat_key": chat_key(action), "payload": encode(action),
+            "dedupe_key": action.dedupe_key}

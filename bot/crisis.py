@@ -13,10 +13,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.actions import Action, Button, DirectMessage, Post
+from bot.actions import Action, Button, DirectMessage, Post, chat_key, outbox_item
+from bot.dispatch import LEASE
 from bot.events import ButtonPressed, Event, MessageCreated
 from bot.storage.models import Incident, ScheduledItem
-from bot.storage.repositories import MemberInfo
+from bot.storage.repositories import MemberInfo, NotedCrisis
 from moderation.language import detect_language
 from moderation.resources import country_for_locale
 from moderation.verdict import CRISIS_CATEGORIES, Verdict
@@ -72,6 +73,20 @@ class CrisisCare:
         lines = s.catalogue.render_lines(res, lang, limit=2)
 
         window = self._ack_window(community)
+        already = (event.platform, event.message_id) in s.cards_without_storage
+        actions: list[Action] = []
+
+        def decided(noted: NotedCrisis) -> list[dict]:
+            # The card and the alert name the incident, and are stored in its transaction: the person
+            # waits for one write, not two.
+            if noted.card_due and not already:
+                actions.extend(self._card(event, community, member, noted.incident_id, category, lang,
+                                          res.emergency, lines, now))
+            if noted.new or noted.rose:
+                actions.extend(self._alert(event, community, member, noted.incident_id, category, severity, lang,
+                                           now))
+            return [outbox_item(a) for a in actions if a.durable]
+
         noted = await s.store.note_crisis(
             member_id=member.id, community=community, now=now,
             cooldown=timedelta(hours=s.config.crisis.card_cooldown_hours), category=category, severity=severity,
@@ -79,17 +94,12 @@ class CrisisCare:
             new_incident=dict(platform=event.platform, chat_id=event.chat_id, message_id=event.message_id,
                               link=event.link, excerpt=event.text[:EXCERPT_CHARS], source="screen",
                               next_escalation_at=now + window),
+            outbox=decided, lease=LEASE,
         )
         if noted.new:
             self.wake(now + window)
-        actions: list[Action] = []
-        already = (event.platform, event.message_id) in s.cards_without_storage
-        if noted.card_due and not already:
-            actions += self._card(event, community, member, noted.incident_id, category, lang, res.emergency, lines,
-                                  now)
-        if noted.new or noted.rose:
-            actions += self._alert(event, community, member, noted.incident_id, category, severity, lang, now)
-        return actions
+        ids = iter(noted.outbox)
+        return [replace(a, stored=(next(ids), chat_key(a) in noted.waiting)) if a.durable else a for a in actions]
 
     def without_storage(self, event: MessageCreated, community: str | None, verdict: Verdict) -> list[Action]:
         """The card when the database cannot be reached: sent at once, with no incident and no outbox.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from adapters.base import Adapter, DeliveryError, PermanentDeliveryError
-from bot.actions import Action, chat_key, decode, encode
+from bot.actions import Action, chat_key, decode, outbox_item
 from bot.storage.repositories import Store
 
 log = logging.getLogger(__name__)
@@ -32,25 +32,26 @@ class Dispatcher:
         self._drain_lock = asyncio.Lock()
 
     async def execute(self, actions: list[Action]) -> None:
-        durable = [a for a in actions if a.durable]
-        ids: dict[int, int | None] = {}
-        waiting: set[str] = set()  # chats with older items in the outbox: these are stored due, for the drain
+        # Per durable action: its outbox id, and whether older items of its chat are in the outbox
+        # (then it is stored due, for the drain to send behind them).
+        stored = {id(a): a.stored for a in actions if a.stored is not None}
+        durable = [a for a in actions if a.durable and a.stored is None]
         failed: set[str] = set()  # chats whose item failed just now: the rest of theirs waits behind it
         if durable:
             # All of one event's cards and alerts are stored together: the person waits for one write.
-            stored, waiting = await self.store.outbox_add(
-                [{"platform": a.platform, "chat_key": chat_key(a), "payload": encode(a), "dedupe_key": a.dedupe_key}
-                 for a in durable], self.clock(), LEASE)
-            ids = {id(a): item_id for a, item_id in zip(durable, stored, strict=True)}
+            ids, waiting = await self.store.outbox_add(
+                [outbox_item(a) for a in durable], self.clock(), LEASE,
+                own=[item_id for item_id, waits in stored.values() if item_id is not None and not waits])
+            stored.update({id(a): (item_id, chat_key(a) in waiting) for a, item_id in zip(durable, ids, strict=True)})
         sent: list[int] = []
         for action in actions:
             if not action.durable:
                 await self._perform_once(action)
                 continue
-            item_id = ids[id(action)]
+            item_id, waits = stored[id(action)]
             if item_id is None:
                 log.info("outbox already holds %s; not sending it twice", action.dedupe_key)
-            elif chat_key(action) in waiting:
+            elif waits:
                 log.info("outbox item %s waits behind older items of its chat", item_id)
             elif chat_key(action) in failed:
                 await self.store.outbox_release(item_id, self.clock())  # due now, behind the failed one

@@ -199,11 +199,13 @@ class Engine:
 
         actions: list[Action] = []
         crisis = verdict.crisis
+        # Asked before the crisis is noted: nothing may fail between storing a card and sending it, or
+        # the last-resort card would go out as well as the stored one.
+        blocked = None if is_mod else await self._blocked(cid, member, now, event)
         if crisis is not None and s.crisis is not None:
             # Whatever else is true of the post, the person gets help and the moderators know.
             actions += await s.crisis.respond(event=event, community=cid, member=member, verdict=verdict)
 
-        blocked = None if is_mod else await self._blocked(cid, member, now, event)
         if blocked is not None:
             actions.append(self._remove(event, cid, member, reason=blocked[0]))
             actions.append(self._notice(event, member, blocked[1]))
@@ -249,7 +251,10 @@ class Engine:
             # "Reply here" on the card is a promise: a reply while an incident is open reaches a human.
             actions = await self.s.crisis.private_reply(event, member)
             if verdict.crisis is not None:
-                actions += await self.s.crisis.respond(event=event, community=home, member=member, verdict=verdict)
+                # Listed first, as they are stored first (with the incident): a chat's outbox items go
+                # out in the order they were stored.
+                actions = await self.s.crisis.respond(event=event, community=home, member=member,
+                                                      verdict=verdict) + actions
             if actions:
                 return actions
         return [DirectMessage(platform=event.platform, user_id=event.actor.user_id,

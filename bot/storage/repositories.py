@@ -6,8 +6,8 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, tuple_, update
@@ -59,6 +59,9 @@ class NotedCrisis:
     new: bool
     rose: bool  # the severity went up: moderators hear of it again
     card_due: bool
+    # What `note_crisis` stored in the outbox with the incident, as `outbox_add` returns it.
+    outbox: tuple[int | None, ...] = ()
+    waiting: frozenset[str] = frozenset()
 
 
 def _aware(at: datetime) -> datetime:
@@ -133,6 +136,25 @@ def _count_upsert(dialect: str):
     stmt = insert(table)
     return stmt.on_conflict_do_update(index_elements=[table.c.day, table.c.community_id, table.c.category],
                                       set_={"count": table.c.count + stmt.excluded.count})
+
+
+async def _outbox_store(conn, items: list[dict], now: datetime, lease: timedelta,
+                        own: Iterable[int] = ()) -> tuple[list[int | None], set[str]]:
+    """`Store.outbox_add` inside a transaction the caller holds."""
+    keys = {item["chat_key"] for item in items}
+    pending = (OutboxItem.status == "pending", OutboxItem.chat_key.in_(keys))
+    own = list(own)
+    if own:
+        pending += (OutboxItem.id.not_in(own),)
+    waiting = set((await conn.execute(select(OutboxItem.chat_key).distinct().where(*pending))).scalars())
+    statement = _outbox_insert(conn.dialect.name)
+    ids: list[int | None] = []
+    for item in items:
+        next_at = now if item["chat_key"] in waiting else now + lease
+        row = (await conn.execute(statement, {**item, "status": "pending", "attempts": 0,
+                                              "next_attempt_at": next_at, "created_at": now})).first()
+        ids.append(row.id if row is not None else None)
+    return ids, waiting
 
 
 class _Recent:
@@ -631,10 +653,14 @@ class Store:
 
     async def note_crisis(self, *, member_id: int, community: str | None, now: datetime, cooldown: timedelta,
                           category: str, severity: int, audit_platform: str, audit_target: str,
-                          new_incident: dict) -> NotedCrisis:
-        """Open an incident or fold the post into the open one, decide whether a card is due, audit it.
+                          new_incident: dict, outbox: Callable[[NotedCrisis], list[dict]],
+                          lease: timedelta) -> NotedCrisis:
+        """Open an incident or fold the post into the open one, decide whether a card is due, audit it,
+        and store what `outbox` makes of that decision (items as for `outbox_add`, leased to the caller).
 
         One transaction, because the card waits for it: a person in crisis should not wait on several.
+        It also means the incident is never recorded with its card due and the card unstored, which a
+        redelivered update, finding the card already sent, would never make good.
         """
         async with self.sessions.begin() as s:
             incident = (await s.execute(
@@ -666,7 +692,12 @@ class Store:
             s.add(AuditEntry(at=now, platform=audit_platform, actor="haven", community_id=community,
                              action=f"crisis.{'card' if card_due else 'fold'}", target=audit_target,
                              reason=f"incident {incident.id}: {category}", outcome="done"))
-            return NotedCrisis(incident.id, new, rose, card_due)
+            noted = NotedCrisis(incident.id, new, rose, card_due)
+            items = outbox(noted)
+            if not items:
+                return noted
+            ids, waiting = await _outbox_store(await s.connection(), items, now, lease)
+            return replace(noted, outbox=tuple(ids), waiting=frozenset(waiting))
 
     async def update_incident(self, incident_id: int, **fields) -> None:
         async with self.sessions.begin() as s:
@@ -781,27 +812,18 @@ class Store:
 
     # --- outbox --------------------------------------------------------------------------------
 
-    async def outbox_add(self, items: list[dict], now: datetime,
-                         lease: timedelta) -> tuple[list[int | None], set[str]]:
+    async def outbox_add(self, items: list[dict], now: datetime, lease: timedelta,
+                         own: Iterable[int] = ()) -> tuple[list[int | None], set[str]]:
         """Store items (platform, chat_key, payload, dedupe_key) in one transaction.
 
         Returns their ids (None for an item whose dedupe key is stored already) and the chats that
         already had items waiting. Those items are stored due at once, for the drain to send behind the
-        waiting ones; the others are leased to the caller, who sends them at once.
+        waiting ones; the others are leased to the caller, who sends them at once. `own` are items the
+        caller stored earlier and is about to send itself, in order with these: they do not count as
+        waiting.
         """
-        ids: list[int | None] = []
         async with self.sessions.kw["bind"].begin() as conn:
-            keys = {item["chat_key"] for item in items}
-            waiting = set((await conn.execute(
-                select(OutboxItem.chat_key).distinct()
-                .where(OutboxItem.status == "pending", OutboxItem.chat_key.in_(keys)))).scalars())
-            statement = _outbox_insert(conn.dialect.name)
-            for item in items:
-                next_at = now if item["chat_key"] in waiting else now + lease
-                row = (await conn.execute(statement, {**item, "status": "pending", "attempts": 0,
-                                                      "next_attempt_at": next_at, "created_at": now})).first()
-                ids.append(row.id if row is not None else None)
-        return ids, waiting
+            return await _outbox_store(conn, items, now, lease, own)
 
     async def claim_outbox(self, now: datetime, lease: timedelta, limit: int = 100) -> list[OutboxItem]:
         """Take due items for `lease`: other processes skip rows locked now and rows leased until later.

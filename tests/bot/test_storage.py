@@ -56,7 +56,8 @@ async def test_times_come_back_aware_and_in_utc(db_url):
         noted = await store.note_crisis(
             member_id=m.id, community="t1d", now=local, cooldown=timedelta(hours=6), category="crisis.self",
             severity=4, audit_platform="console", audit_target=m.handle,
-            new_incident={"platform": "console", "chat_id": "t1d", "next_escalation_at": local + timedelta(minutes=10)})
+            new_incident={"platform": "console", "chat_id": "t1d", "next_escalation_at": local + timedelta(minutes=10)},
+            outbox=lambda noted: [], lease=timedelta(seconds=60))
         back = await store.incident(noted.incident_id)
         assert noted.new and noted.card_due
         assert back.opened_at == NOW and back.opened_at.tzinfo is not None
@@ -80,6 +81,9 @@ async def test_outbox_keeps_one_item_per_dedupe_key_and_leases_claims(db_url):
         assert await store.claim_outbox(later, lease) == [], "a claimed item is not claimed twice"
         await store.outbox_sent([first, undeduped], later)
         assert await store.claim_outbox(later + 2 * lease, lease) == []
+        (mine,), _ = await store.outbox_add([{**item, "dedupe_key": "card:2"}], later, lease)
+        (after,), waiting = await store.outbox_add([{**item, "dedupe_key": "card:3"}], later, lease, own=[mine])
+        assert after is not None and waiting == set(), "the caller sends its own earlier item itself, first"
 
 
 async def test_updates_are_deduplicated(db_url):

@@ -77,3 +77,39 @@ async def test_a_database_locked_while_running_still_sends_the_card_once(sqlite_
     text = out.getvalue()
     assert text.count("I'm really glad you told us") == 1, "the card is not sent a second time"
     assert text.count("[mods #mind] Support needed") == 1
+
+
+async def test_a_card_that_could_not_be_stored_is_sent_when_the_update_comes_back_after_a_restart(
+        sqlite_url, clock, pipeline):
+    import io
+    from datetime import UTC, datetime
+
+    from adapters.console import ConsoleAdapter
+    from bot.app import App
+    from bot.events import Actor, MessageCreated
+    from tests.conftest import make_config
+
+    path = sqlite_url.removeprefix("sqlite+aiosqlite:///")
+    cry = MessageCreated(platform="console", chat_id="mind", actor=Actor("console", "alice", "alice"),
+                         at=datetime.now(UTC), update_id="u1", message_id="m1", text="I want to die")
+    first = io.StringIO()
+    console = ConsoleAdapter(speaker="alice", community="mind", stdin=io.BytesIO(b""), stdout=first)
+    async with App(make_config(sqlite_url), [console], clock=clock, pipeline=pipeline, run_scheduler=False) as app:
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        assert await app.handle(cry) is False, "left unconfirmed, so a redelivering platform brings it back"
+        db.execute("DROP TRIGGER refuse")
+        db.close()
+    assert first.getvalue().count("I'm really glad you told us") == 1, "help first, without the record"
+
+    # The process dies (forgetting the card it sent without storage); the update comes back after
+    # its claim lapsed. An incident recorded as carded without its card stored would block the card.
+    clock.advance(minutes=1)
+    again = io.StringIO()
+    console = ConsoleAdapter(speaker="alice", community="mind", stdin=io.BytesIO(b""), stdout=again)
+    async with App(make_config(sqlite_url), [console], clock=clock, pipeline=pipeline, run_scheduler=False) as app:
+        assert await app.handle(cry) is True
+        incident = await app.store.incident(1)
+        assert incident is not None and incident.card_sent_at is not None
+    assert again.getvalue().count("I'm really glad you told us") == 1
+    assert again.getvalue().count("[mods #mind] Support needed") == 1
