@@ -106,7 +106,7 @@ def merge(flags: list[Flag] | tuple[Flag, ...]) -> Verdict:
         action=max(f.action for f in flags),
         categories=tuple(categories),
         severity=max(f.severity for f in flags),
-        spans=tuple(sorted({s for f in flags for s in f.spans}, key=lambda s: (s.start, s.end))),
+        spans=tuple(sorted({s for f in flags for s in f.spans}, key=lambda s: (s.start, s.end, s.category))),
         reasons=tuple(dict.fromkeys(f.reason for f in flags)),
         flags=tuple(flags),
     )

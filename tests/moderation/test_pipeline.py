@@ -9,7 +9,7 @@ import pytest
 
 from moderation.pipeline import Pipeline
 from moderation.screeners.base import LexiconScreener
-from moderation.verdict import Action
+from moderation.verdict import Action, Flag, Span, merge
 
 # (text, locale, expected family or None, why the row exists)
 ROWS = [
@@ -295,3 +295,12 @@ def test_every_screener_runs(pipeline: Pipeline) -> None:
     names = {s.name for s in pipeline.screeners}
     assert {"crisis", "emergency", "pii", "abuse", "spam", "misinformation"} <= names
     assert any(isinstance(s, LexiconScreener) for s in pipeline.screeners)
+
+
+def test_spans_on_the_same_words_come_in_one_order_whatever_the_process() -> None:
+    # "idiot" caught by a community filter and by the abuse list: two spans over the same letters,
+    # listed by category so `screen --jsonl` writes the same line in every run
+    filtered = Flag("spam.filter", Action.REMOVE, 1, "filter: idiot*", (Span(0, 5, "spam.filter"),))
+    insult = Flag("abuse.insult", Action.HOLD, 1, 'abuse.insult insult: "idiot"', (Span(0, 5, "abuse.insult"),))
+    for flags in ([filtered, insult], [insult, filtered]):
+        assert [s.category for s in merge(flags).spans] == ["abuse.insult", "spam.filter"]
