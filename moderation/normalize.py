@@ -49,9 +49,11 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
                        "$": "s", "!": "i", "|": "l", "8": "b", "+": "t"})
 _LEET_WORD = re.compile(r"[a-z0134578@$!|+]*[a-z][a-z0134578@$!|+]*")
 _LEET_CHARS = frozenset("0134578@$!|+")
-# A leetspeak character beside a letter: the only place `_LEET_WORD` changes anything. Written
-# character first, so the regex engine skips straight to the few candidates.
-MAYBE_LEET = re.compile(r"[0134578@$!|+](?:(?<=[a-z].)|(?=[a-z]))")
+# A leetspeak character beside a letter: the only place `_LEET_WORD` changes anything. A "!" counts
+# only before a letter or another leetspeak character ("k!ll", "k!1l"): after a word it ends a
+# sentence ("thank you!"), which `_unleet_word` leaves alone. Written character first, so the regex
+# engine skips straight to the few candidates.
+MAYBE_LEET = re.compile(r"[0134578@$|+](?:(?<=[a-z].)|(?=[a-z]))|!(?=[a-z0134578@$|+])")
 
 # Four or more single letters separated by one space, dot, dash or underscore: "s u i c i d e".
 _SPACED = re.compile(r"(?<![a-z])(?:[a-z][ ._\-*]){3,}[a-z](?![a-z])")
