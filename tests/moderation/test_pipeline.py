@@ -91,6 +91,12 @@ ROWS = [
     ("il veut se suicider", "fr", "crisis.other", "French, someone else"),
     ("mein Bruder will sich umbringen", "de", "crisis.other", "German, someone else"),
     ("ela quer se matar", "pt", "crisis.other", "Portuguese, someone else"),
+    ("my sister said she doesn't want to live anymore", "en", "crisis.other", "someone else, reported"),
+    ("I'm worried my son is going to hurt himself", "en", "crisis.other", "a parent's worry"),
+    ("my partner says everyone would be better off without him", "en", "crisis.other", "someone else's burden"),
+    ("mi amigo dice que no quiere vivir", "es", "crisis.other", "Spanish, someone else reported"),
+    ("mon frère parle de se suicider", "fr", "crisis.other", "French, someone else reported"),
+    ("meine Freundin sagt, sie will nicht mehr leben", "de", "crisis.other", "German, someone else reported"),
     ("he killed it at the gig last night", "en", None, "idiom about someone else"),
     # emergency.medical
     ("sudden chest pain spreading to my jaw and I'm sweating", "en", "emergency.medical", "heart attack signs"),
