@@ -212,7 +212,13 @@ ROWS = [
     ("drink MMS, it cures autism", "en", "misinformation", "MMS by its short name"),
     ("you can cure type 1 diabetes with a raw vegan diet", "en", "misinformation", "type 1 cure claim"),
     ("covid vaccines are killing people", "en", "misinformation", "vaccine myth, reworded"),
+    ("throw out your inhaler, breathing exercises cure asthma", "en", "misinformation", "stop a rescue inhaler"),
+    ("chemo is a scam, cannabis oil cured my aunt", "en", "misinformation", "against chemotherapy"),
+    ("the covid vaccine has a microchip", "en", "misinformation", "vaccine conspiracy"),
+    ("depression is just laziness", "en", "misinformation", "denying an illness"),
     ("never stop taking insulin without your team", "en", None, "correct advice"),
+    ("my doctor says I might come off antidepressants slowly next year", "en", None, "tapering with a doctor"),
+    ("is it true that turmeric helps inflammation?", "en", None, "a question about a remedy"),
     ("scientists hope to cure type 1 diabetes within 20 years", "en", None, "research news"),
     ("there is no miracle cure, sadly", "en", None, "debunking"),
 ]
