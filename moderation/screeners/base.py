@@ -104,12 +104,13 @@ _MAX_FILLERS = 3
 # the writer is talking about themselves ("such an idiot me").
 _SHORT = 3
 _FIRST = frozenset({"i", "i'm", "im", "me", "my", "myself", "yo", "je", "moi", "ich", "eu"})
+_AROUND_A_WORD = "\"()[]*,;:.!?"
 
 
 def addressed(text: str, start: int, vocative: bool) -> bool:
     before = text[max(0, start - 60):start].split()
     for word in reversed(before[-(_MAX_FILLERS + 1):]):
-        word = word.strip("\"()[]*,;:.!?")
+        word = word.strip(_AROUND_A_WORD)
         if word in _SECOND_PERSON:
             return True
         if word not in _FILLERS:
@@ -117,7 +118,7 @@ def addressed(text: str, start: int, vocative: bool) -> bool:
     if not vocative:
         return False
     words = text.split()
-    return len(words) <= _SHORT and _FIRST.isdisjoint(w.strip("\"()[]*,;:.!?") for w in words)
+    return len(words) <= _SHORT and _FIRST.isdisjoint(w.strip(_AROUND_A_WORD) for w in words)
 
 
 class LexiconScreener:

@@ -33,8 +33,6 @@ def eligible(text: str) -> bool:
     return first is not None and _SHOUT.search(text, first.end()) is not None
 
 
-
-
 def trusted_domains() -> frozenset[str]:
     path = resources.files("moderation") / "data" / "trusted_domains.txt"
     lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text("utf-8").splitlines())
